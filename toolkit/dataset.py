@@ -53,6 +53,8 @@ class Dataset:
         Where the data came from (folder path or database URL, password masked).
     present : frozenset of str
         Names of the tables the source contained.
+    fingerprint : str
+        Content hash of the tables as loaded (see :func:`toolkit.data.dataset_fingerprint`).
     """
 
     sites: pd.DataFrame
@@ -67,6 +69,7 @@ class Dataset:
     aliases: pd.DataFrame
     source: str = ""
     present: frozenset[str] = frozenset()
+    fingerprint: str = ""
 
     @classmethod
     def from_tables(
