@@ -69,7 +69,7 @@ def test_unknown_keys_and_wrong_types_name_file_and_key(tmp_path: Path) -> None:
 def test_unquoted_numeric_code_is_rejected_not_mangled(tmp_path: Path) -> None:
     # YAML reads an unquoted 00012345670005 as an (octal-looking) number.
     path = _write(tmp_path, "region: EMEA\noptimize:\n  must_hold: [00012345670005]\n")
-    with pytest.raises(ConfigError, match="optimize.must_hold.0: must be text"):
+    with pytest.raises(ConfigError, match=r"optimize\.must_hold\.0: must be text"):
         load_params(path)
     quoted = _write(tmp_path, "region: EMEA\noptimize:\n  must_hold: ['00012345670005']\n")
     assert load_params(quoted).optimize.must_hold == ["00012345670005"]
