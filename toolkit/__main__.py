@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--notebooks", nargs="+", default=(), metavar="NAME", help="run only these notebooks"
     )
+    run.add_argument(
+        "--jobs", type=int, default=2, help="regions run at once (default 2, one per core)"
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
@@ -43,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_id=args.run_id,
         notebooks=args.notebooks,
         show_progress=not args.no_progress,
+        jobs=args.jobs,
     )
     for region in result.regions:
         line = f"{region.region:>10}  {region.status}"

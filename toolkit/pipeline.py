@@ -22,6 +22,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -321,6 +322,7 @@ def run_regions(
     run_id: str | None = None,
     notebooks: Sequence[str] = (),
     show_progress: bool = True,
+    jobs: int = 2,
 ) -> RunResult:
     """Run every notebook for each region and write the run's index page.
 
@@ -338,6 +340,8 @@ def run_regions(
         Restrict the run to these notebooks.
     show_progress : bool
         Show a progress bar over regions and notebooks.
+    jobs : int
+        How many regions run at once (each notebook runs in its own kernel).
 
     Returns
     -------
@@ -353,34 +357,37 @@ def run_regions(
     run_dir = out / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     per_region = len(list_notebooks(notebooks))
-    results = []
-    with tqdm(
-        total=per_region * len(paths),
-        desc="reports",
-        unit="notebook",
-        disable=not show_progress,
-        file=sys.stderr,
-    ) as bar:
-        for path in paths:
-            done_before = bar.n
-            try:
-                results.append(
-                    run_region(
-                        path, run_dir, data_source=data_source, notebooks=notebooks, progress=bar
-                    )
-                )
-            except Exception as exc:  # one region's crash must not stop the others
-                results.append(
-                    RegionResult(
-                        region=Path(path).stem,
-                        params_path=str(path),
-                        status="failed",
-                        report_dir="",
-                        error=_short_error(exc) + "\n" + traceback.format_exc(limit=3),
-                    )
-                )
-            # A region that failed early still counts its notebooks as handled.
-            bar.update(max(0, done_before + per_region - bar.n))
+
+    def run_one(path: Path, bar: tqdm) -> RegionResult:
+        try:
+            result = run_region(
+                path, run_dir, data_source=data_source, notebooks=notebooks, progress=bar
+            )
+        except Exception as exc:  # one region's crash must not stop the others
+            result = RegionResult(
+                region=Path(path).stem,
+                params_path=str(path),
+                status="failed",
+                report_dir="",
+                error=_short_error(exc) + "\n" + traceback.format_exc(limit=3),
+            )
+        # A region that failed early still counts its notebooks as handled.
+        bar.update(max(0, per_region - len(result.notebooks)))
+        return result
+
+    with (
+        tqdm(
+            total=per_region * len(paths),
+            desc="reports",
+            unit="notebook",
+            disable=not show_progress,
+            file=sys.stderr,
+        ) as bar,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
+        # Each notebook runs in its own kernel process, so threads are enough to keep
+        # two regions executing at once; results keep the order of the params files.
+        results = list(pool.map(lambda path: run_one(path, bar), paths))
     write_index(run_dir, results, run_id)
     _point_latest(out, run_dir)
     return RunResult(run_id=run_id, run_dir=run_dir, regions=tuple(results))
