@@ -126,7 +126,8 @@ REPORT_CSS = """
 .tk-banner h2{margin:0 0 4px 0;font-size:20px}
 table.tk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:6px 0 16px 0}
 table.tk-table th{background:#f0f3f6;text-align:left;padding:5px 10px;border-bottom:2px solid #d0d7de}
-table.tk-table td{padding:4px 10px;border-bottom:1px solid #eaeef2;text-align:left}
+table.tk-table td{padding:4px 10px;border-bottom:1px solid #eaeef2;text-align:left;white-space:nowrap}
+table.tk-table td.wrap{white-space:normal;min-width:220px}
 .jp-RenderedHTMLCommon table.tk-table td,.jp-RenderedHTMLCommon table.tk-table th{text-align:left}
 table.tk-table td.num,.jp-RenderedHTMLCommon table.tk-table td.num{text-align:right;font-variant-numeric:tabular-nums}
 table.tk-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0;color:#1f2328}
@@ -191,7 +192,8 @@ def table_html(
                 text = format_value(value, "count")
             else:
                 text = "" if value is None or value is pd.NA else str(value)
-            css = ' class="num"' if numeric else ""
+            # Codes and figures stay on one line; only long prose may wrap.
+            css = ' class="num"' if numeric else (' class="wrap"' if len(text) > 40 else "")
             cells.append(f"<td{css}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note = ""
