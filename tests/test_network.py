@@ -476,3 +476,58 @@ def test_lane_flows(graph: nx.MultiDiGraph, dataset: Dataset) -> None:
     assert flows.loc[("P1", "M3", "air"), "value_per_day"] == pytest.approx(100.0)
     # Lanes no market's path uses carry nothing and are left out.
     assert ("P2", "D1", "sea") not in flows.index and ("D1", "M2", "road") not in flows.index
+
+
+def test_lane_flows_for_some_markets(graph: nx.MultiDiGraph, dataset: Dataset) -> None:
+    from toolkit.network_balance import demand_rates
+    from toolkit.network_paths import lane_flows
+
+    best = best_sources(graph, dataset.sourcing, carrying_rate=CARRYING)
+    rates = demand_rates(dataset.demand)
+    # M3 sells S1 only (1 a day), flown direct from P1; M1's lanes carry nothing of it.
+    flows = lane_flows(best, rates, markets=["M3"])
+    assert flows[["origin", "destination", "mode", "units_per_day"]].values.tolist() == [
+        ["P1", "M3", "air", 1.0]
+    ]
+    assert len(lane_flows(best, rates, markets=["M1", "M3"])) == len(lane_flows(best, rates))
+    assert lane_flows(best, rates, markets=[]).empty
+
+
+def test_region_subgraph(graph: nx.MultiDiGraph) -> None:
+    from toolkit.network import region_subgraph
+
+    eu = region_subgraph(graph, "EU")
+    # EU's sites plus everything upstream of them (P2 ships to D1), not AM's market.
+    assert set(eu.nodes) == {"P1", "P2", "D1", "M1", "M2"}
+    assert not eu.has_edge("P1", "M3")
+    assert set(region_subgraph(graph, "EU", upstream=False).nodes) == {"P1", "D1", "M1", "M2"}
+    with pytest.raises(ValueError, match="no site in region 'XX'"):
+        region_subgraph(graph, "XX")
+
+
+def test_explain_findings_in_plain_words() -> None:
+    from toolkit.network import FINDING_WORDS, explain_findings
+
+    dataset = tiny_dataset(
+        extra_lanes=[
+            ("D2", "D1", "sea", 20.0, 1.0, 0.0, 1.0),
+            ("D1", "D2", "sea", 20.0, 1.0, 0.0, 1.0),
+        ]
+    )
+    found = validate_network(dataset)
+    table = explain_findings(found)
+    assert list(table.columns) == ["severity", "finding", "count", "sites", "meaning", "example"]
+    row = table[table["finding"] == FINDING_WORDS["lateral_loop"][0]].iloc[0]
+    assert (row["severity"], row["count"], row["sites"]) == ("note", 1, "D1, D2")
+    assert "transshipment" in row["example"]
+    errors = explain_findings(
+        validate_network(tiny_dataset(extra_sites=[("M9", "Nowhere", "market", "EU", "ES")]))
+    )
+    # Errors come first and are called "must fix"; sites are listed once each.
+    assert errors["severity"].iloc[0] == "must fix"
+    assert "M9" in errors["sites"].iloc[0]
+    assert explain_findings(validate_network(tiny_dataset())).empty
+    many = explain_findings(
+        found.iloc[[0] * 3].assign(site_id=["A, B", "C, D", "E, F"]), max_sites=4
+    )
+    assert many["sites"].iloc[0] == "A, B, C, D and 2 more"

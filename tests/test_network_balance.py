@@ -153,3 +153,21 @@ def test_site_balance(dataset) -> None:
     assert balance.loc["D2", "status"] == "excess"
     assert balance.loc["P1", "status"] == "balanced"
     assert (site_balance(dataset)["status"] == "balanced").all()
+
+
+def test_imbalances_for_one_region_with_descriptions(dataset) -> None:
+    positions = stock_positions(dataset, carrying_rate=CARRYING)
+    ranked = imbalances(positions, region="AM", items=dataset.items)
+    assert set(ranked["region"]) == {"AM"}
+    assert ranked[["site_id", "sku", "rank"]].values.tolist() == [["D2", "S2", 1], ["M3", "S1", 2]]
+    columns = list(ranked.columns)
+    assert columns[columns.index("sku") + 1 : columns.index("sku") + 3] == [
+        "description",
+        "product_line",
+    ]
+    assert ranked["description"].tolist() == ["Stent", "Bone screw"]
+    # ``units`` is the side the status names: D2 excess, M3 shortage.
+    d2, m3 = ranked.iloc[0], ranked.iloc[1]
+    assert d2["units"] == d2["excess_units"] > 0 and d2["shortage_units"] == 0
+    assert m3["units"] == m3["shortage_units"] > 0
+    assert imbalances(positions, region="nowhere").empty

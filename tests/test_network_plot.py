@@ -15,6 +15,7 @@ from test_network import CARRYING, tiny_dataset
 import toolkit.network
 import toolkit.network_balance
 import toolkit.network_paths
+import toolkit.network_region
 import toolkit.network_whatif
 from toolkit.network import build_network
 from toolkit.network_balance import site_balance, stock_positions
@@ -82,15 +83,15 @@ def test_plot_network_styles(dataset) -> None:
     }
     assert rgb["excess"] in colours and rgb["shortage"] in colours
     # The biggest stock (D2: 50 x 365 = 18,250 against M1's 120 x 100) gets the
-    # biggest marker; areas go with value: M1's is 40 + 860 x sqrt(12,000 / 18,250).
+    # biggest marker; areas go with value: M1's is 60 + 1040 x sqrt(12,000 / 18,250).
     sizes = {
         tuple(offset): size
         for collection in ax.collections
         for offset, size in zip(collection.get_offsets(), collection.get_sizes(), strict=True)
     }
     positions = network_layout(graph)
-    assert sizes[positions["D2"]] == max(sizes.values()) == 900.0
-    assert sizes[positions["M1"]] == pytest.approx(40 + 860 * (12000 / 18250) ** 0.5)
+    assert sizes[positions["D2"]] == max(sizes.values()) == 1100.0
+    assert sizes[positions["M1"]] == pytest.approx(60 + 1040 * (12000 / 18250) ** 0.5)
     plt.close(fig)
 
 
@@ -134,8 +135,93 @@ def test_explorer_redraws(dataset) -> None:
         toolkit.network_paths,
         toolkit.network_balance,
         toolkit.network_whatif,
+        toolkit.network_region,
     ],
 )
 def test_docstring_examples(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_plot_network_legends_and_highlight(dataset) -> None:
+    from matplotlib.legend import Legend
+
+    from toolkit.network_plot import HIGHLIGHT_COLOUR, STATUS_LABELS
+
+    graph = build_network(dataset)
+    balance = site_balance(dataset, stock_positions(dataset, carrying_rate=CARRYING))
+    fig = plot_network(graph, balance, highlight_region="EU", currency="EUR")
+    ax = fig.axes[0]
+    legends = [a for a in ax.get_children() if isinstance(a, Legend)]
+    assert len(legends) == 2  # modes and statuses; stock value sizes
+    texts = [t.get_text() for legend in legends for t in legend.get_texts()]
+    assert {"road", "sea", "air", *STATUS_LABELS.values()} <= set(texts)
+    assert any(t.startswith("stock €") for t in texts)
+    # Legends sit outside the axes: they must not be clipped to it (they were once).
+    assert not any(
+        legend.get_clip_on() and (legend.get_clip_path() or legend.get_clip_box())
+        for legend in legends
+    )
+    # The report's region gets the highlight band, its name in bold and larger.
+    bands = [p for p in ax.patches if not isinstance(p, FancyArrowPatch)]
+    tinted = [b for b in bands if matplotlib.colors.same_color(b.get_facecolor(), HIGHLIGHT_COLOUR)]
+    assert len(tinted) == 1
+    eu_label = next(t for t in ax.texts if t.get_text() == "EU")
+    assert (
+        eu_label.get_fontsize() > next(t for t in ax.texts if t.get_text() == "AM").get_fontsize()
+    )
+    # Labels sit on a white box so lanes do not run through them.
+    label = next(a for a in ax.texts if a.get_text() == "M1")
+    assert label.get_bbox_patch() is not None
+    plt.close(fig)
+
+
+def test_plot_landed_cost() -> None:
+    from toolkit.network_plot import COMPONENT_COLOURS, plot_landed_cost
+
+    supply = pd.DataFrame(
+        {
+            "market": ["M1", "M3"],
+            "freight": [100.0, 40.0],
+            "tariff": [50.0, 0.0],
+            "carrying": [10.0, 5.0],
+            "landed_share": [0.04, 0.1],
+        }
+    )
+    fig = plot_landed_cost(supply, "USD", title="Landed")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2 * len(COMPONENT_COLOURS)  # one bar per market and component
+    # Bars stack: the carrying bar of M1 (top row) starts where freight + tariff end.
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == [0.0, 5.0, 10.0, 40.0, 50.0, 100.0]
+    labels = [t.get_text() for t in ax.texts]
+    assert "$160 = 4.0% of value" in labels and "$45 = 10.0% of value" in labels
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["M3", "M1"]  # first on top
+    plt.close(fig)
+    empty = plot_landed_cost(supply.iloc[:0])
+    assert not empty.axes[0].axison
+    plt.close(empty)
+
+
+def test_plot_imbalances(dataset) -> None:
+    from toolkit.network_balance import imbalances
+    from toolkit.network_plot import plot_imbalances
+
+    ranked = imbalances(stock_positions(dataset, carrying_rate=CARRYING), items=dataset.items)
+    fig = plot_imbalances(ranked, "USD", top=2)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2
+    top_bar = max(ax.patches, key=lambda p: p.get_y())  # the first row is drawn on top
+    assert top_bar.get_width() == pytest.approx(ranked["value"].iloc[0])
+    colour = STATUS_COLOURS[ranked["status"].iloc[0]]
+    assert matplotlib.colors.same_color(top_bar.get_facecolor(), colour)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    first = ranked.iloc[0]
+    assert ticks[-1].startswith(f"{first['site_id']} · {first['sku']}")
+    assert first["description"] in ticks[-1]
+    word = "short" if first["status"] == "shortage" else "excess"
+    assert any(t.get_text().endswith(f"{word})") for t in ax.texts)
+    plt.close(fig)
+    empty = plot_imbalances(ranked.iloc[:0])
+    assert not empty.axes[0].axison
+    plt.close(empty)

@@ -129,3 +129,47 @@ def test_compare_supply_gained(dataset) -> None:
         impact.rename(columns=lambda c: c.removesuffix("_before")),
     )
     assert set(table["status"]) >= {"gained"}
+
+
+def test_impact_by_market_with_demand_and_markets(dataset) -> None:
+    from toolkit.network_balance import demand_rates
+    from toolkit.network_whatif import impact_totals
+
+    rates = demand_rates(dataset.demand)
+    impact = disruption_impact(dataset, Disruption.site_outage("D1"), carrying_rate=CARRYING)
+    # Only pairs with demand count: M1 sells S1 (2 a day) and S2 (20/7 a day); M2
+    # sells nothing, so it drops out.
+    table = impact_by_market(impact, rates=rates)
+    assert table[["market", "skus_lost"]].values.tolist() == [["M1", 2]]
+    lost = (2 * 100.0 + 20 / 7 * 365.0) * 365
+    assert table["value_lost_per_year"].iloc[0] == pytest.approx(lost)
+    assert impact_by_market(impact, markets=["M3"]).empty
+    assert impact_by_market(impact, rates=rates, markets=["M3"]).empty
+
+    totals = impact_totals(impact, rates, ["M1", "M2", "M3"])
+    assert totals["markets_affected"] == 1 and totals["skus_lost"] == 2
+    assert totals["value_lost_per_year"] == pytest.approx(lost)
+    # M3 (S1, 1 a day at 100) keeps its route: the lead time does not move.
+    assert totals["value_lost_share"] == pytest.approx(lost / (lost + 36500.0))
+    assert totals["lead_time_change_days"] == pytest.approx(0.0)
+    assert totals["extra_landed_cost_per_year"] == pytest.approx(0.0)
+
+
+def test_impact_weighted_lead_time_and_extra_cost(dataset) -> None:
+    from toolkit.network_balance import demand_rates
+    from toolkit.network_whatif import impact_totals
+
+    rates = demand_rates(dataset.demand)
+    impact = disruption_impact(dataset, Disruption.customs_delay("CA", 10), carrying_rate=CARRYING)
+    # M3 sells S1 only (1 a day at 100): +10 days, +1.0 landed per unit.
+    table = impact_by_market(impact, rates=rates)
+    row = _row(table, market="M3")
+    assert (row["skus_changed"], row["skus_lost"]) == (1, 0)
+    assert row["lead_time_change_days"] == pytest.approx(10.0)
+    assert row["extra_landed_cost_per_year"] == pytest.approx(365.0)
+    # Over every market with demand: M1 unchanged (value 453,642.86), M3 36,500.
+    totals = impact_totals(impact, rates)
+    m1_value = (2 * 100.0 + 20 / 7 * 365.0) * 365
+    assert totals["lead_time_change_days"] == pytest.approx(10 * 36500 / (36500 + m1_value))
+    assert totals["extra_landed_share"] == pytest.approx(365 / (36500 + m1_value))
+    assert totals["markets_affected"] == 1

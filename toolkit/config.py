@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -64,15 +64,27 @@ class ReportParams(_Section):
 
 
 class QualityParams(_Section):
-    """The data-quality gate."""
+    """The data-quality gate (see :mod:`toolkit.quality` for the rules)."""
 
     proceed_with_warnings: bool = True
     """Run downstream steps when the gate fails (reports then say so at the top)."""
-    max_defect_share: dict[str, Fraction] = Field(default_factory=dict)
-    """Per rule: the largest share of checked rows that may fail before the gate fails."""
-    max_defect_share_default: Fraction = 0.0
+    max_defect_share_by_severity: dict[Literal["error", "warning"], Fraction] = Field(
+        default_factory=lambda: {"error": 0.005, "warning": 0.05}
+    )
+    """The largest share of checked rows a rule of each severity may fail."""
+    max_defect_share: dict[str, Fraction] = Field(
+        default_factory=lambda: {
+            "gtin_invalid": 0.0,
+            "gtin_duplicate": 0.0,
+            "item_controls_contradicted": 0.0,
+            "alias_conflict": 0.0,
+        }
+    )
+    """Per rule: the largest share of checked rows that may fail (overrides the severity's)."""
+    end_of_life_changeover_weeks: int = Field(default=26, ge=0)
+    """Weeks after a successor's first sale until an end-of-life item counts as phased out."""
     trace_query: str = ""
-    """A UDI, serial or lot to trace in the report (empty = none)."""
+    """A UDI, serial or lot to trace in the report (empty = one from a finding)."""
 
 
 class NetworkParams(_Section):

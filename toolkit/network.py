@@ -25,7 +25,10 @@ The rest of the stage lives beside this module, one concern per file:
 - :mod:`toolkit.network_balance`: demand rates, stock positions, hot and cold spots.
 - :mod:`toolkit.network_whatif`: disruptions (site outage, lane closure, customs
   delay) and their effect on supply.
-- :mod:`toolkit.network_plot`: the network picture and its JupyterLab explorer.
+- :mod:`toolkit.network_region`: one region's view of the global network (its
+  markets' sources, lead times, landed cost, main DC) for the regional reports.
+- :mod:`toolkit.network_plot`: the network picture, the report charts and the
+  JupyterLab explorer.
 """
 
 from __future__ import annotations
@@ -42,9 +45,12 @@ __all__ = [
     "ECHELONS",
     "FINDING_COLUMNS",
     "LANE_KEY",
+    "FINDING_WORDS",
     "NetworkError",
     "active_lanes",
     "build_network",
+    "explain_findings",
+    "region_subgraph",
     "validate_network",
 ]
 
@@ -203,6 +209,43 @@ def build_network(
         record["active"] = bool(record["active"]) if pd.notna(record["active"]) else True
         graph.add_edge(origin, destination, key=record["mode"], **record)
     return graph
+
+
+def region_subgraph(
+    graph: nx.MultiDiGraph, region: str, *, upstream: bool = True
+) -> nx.MultiDiGraph:
+    """The region's sites and (by default) every site upstream of them.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        From :func:`build_network`.
+    region : str
+        A value of the node attribute ``region``.
+    upstream : bool
+        Add every site from which a lane path leads into the region (the plants and
+        DCs that can supply it, whatever their region).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A view of ``graph`` (do not edit it): other regions' markets and the lanes
+        to them are left out.
+
+    Raises
+    ------
+    ValueError
+        When no node is in ``region``.
+    """
+    inside = {n for n, r in graph.nodes(data="region") if str(r) == region}
+    if not inside:
+        known = ", ".join(sorted({str(r) for _n, r in graph.nodes(data="region")}))
+        raise ValueError(f"no site in region {region!r} (known: {known})")
+    chosen = set(inside)
+    if upstream:
+        for node in inside:
+            chosen |= nx.ancestors(graph, node)
+    return graph.subgraph(chosen)
 
 
 def _lane_graph(lanes: pd.DataFrame) -> nx.DiGraph:
@@ -423,3 +466,100 @@ def _unreachable_demand_findings(
             }
         )
     return rows
+
+
+#: Plain words for each check of :func:`validate_network`: what was found, what it means.
+FINDING_WORDS: dict[str, tuple[str, str]] = {
+    "unknown_site": (
+        "Lane names an unknown site",
+        "The lanes table refers to a site the sites table does not hold; fix either table.",
+    ),
+    "non_positive_transit": (
+        "Lane without a transit time",
+        "A lane takes zero or negative days; lead times over it would be wrong.",
+    ),
+    "supply_cycle": (
+        "Goods could flow in a circle",
+        "Lanes lead back up the echelons; supply paths cannot be trusted until fixed.",
+    ),
+    "unreachable_market": (
+        "Market no plant reaches",
+        "No chain of lanes links any plant to this market: it cannot be supplied.",
+    ),
+    "site_without_lanes": (
+        "Site without lanes",
+        "The site has no lane in or out, so it takes no part in supply.",
+    ),
+    "lateral_loop": (
+        "DCs ship to each other both ways",
+        "Transshipment lanes run between DCs in both directions. Allowed: a best route "
+        "never goes round such a loop.",
+    ),
+    "upstream_lane": (
+        "Lane runs back upstream",
+        "A lane goes against the flow (e.g. market to DC), such as a returns lane; "
+        "supply never uses it.",
+    ),
+    "plant_without_sourcing": (
+        "Plant makes no sku",
+        "The sourcing table gives the plant nothing to make.",
+    ),
+    "unreachable_demand": (
+        "Demand no making plant reaches",
+        "The market sells skus that no plant making them can reach over active lanes.",
+    ),
+}
+
+
+def explain_findings(findings: pd.DataFrame, *, max_sites: int = 6) -> pd.DataFrame:
+    """Summarize :func:`validate_network` findings in plain words, one row per check.
+
+    Parameters
+    ----------
+    findings : pandas.DataFrame
+        The output of :func:`validate_network`.
+    max_sites : int
+        List at most this many sites per row (then "and N more").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``severity`` ("must fix" for errors, "note" for warnings), ``finding``,
+        ``count``, ``sites`` (those named by the findings), ``meaning`` and
+        ``example`` (the first finding's message); errors first. Empty (with these
+        columns) when there is nothing to report.
+
+    Examples
+    --------
+    >>> found = pd.DataFrame([{"severity": "warning", "check": "lateral_loop",
+    ...     "site_id": "D1, D2", "origin": None, "destination": None, "mode": None,
+    ...     "message": "lateral (transshipment) loop D1 -> D2 -> D1"}])
+    >>> explain_findings(found)[["severity", "finding", "count", "sites"]].values.tolist()
+    [['note', 'DCs ship to each other both ways', 1, 'D1, D2']]
+    """
+    columns = ["severity", "finding", "count", "sites", "meaning", "example"]
+    rows = []
+    for (severity, check), group in findings.groupby(["severity", "check"], sort=False):
+        named: list[str] = []
+        for column in ("site_id", "origin", "destination"):
+            for value in group[column].dropna():
+                for site in str(value).split(", "):
+                    if site and site not in named:
+                        named.append(site)
+        shown = ", ".join(named[:max_sites])
+        if len(named) > max_sites:
+            shown += f" and {len(named) - max_sites} more"
+        title, meaning = FINDING_WORDS.get(check, (check.replace("_", " "), ""))
+        rows.append(
+            {
+                "severity": "must fix" if severity == "error" else "note",
+                "finding": title,
+                "count": len(group),
+                "sites": shown,
+                "meaning": meaning,
+                "example": str(group["message"].iloc[0]),
+            }
+        )
+    table = pd.DataFrame(rows, columns=columns)
+    order = np.argsort((table["severity"] != "must fix").to_numpy(), kind="stable")
+    return table.iloc[order].reset_index(drop=True)

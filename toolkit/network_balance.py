@@ -322,7 +322,13 @@ def stock_positions(
     return positions[columns].sort_values(["site_id", "sku"]).reset_index(drop=True)
 
 
-def imbalances(positions: pd.DataFrame, *, min_value: float = 0.0) -> pd.DataFrame:
+def imbalances(
+    positions: pd.DataFrame,
+    *,
+    min_value: float = 0.0,
+    region: str | None = None,
+    items: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Rank the excess and shortage rows of :func:`stock_positions` within each region.
 
     Parameters
@@ -331,20 +337,30 @@ def imbalances(positions: pd.DataFrame, *, min_value: float = 0.0) -> pd.DataFra
         The output of :func:`stock_positions`.
     min_value : float
         Leave out imbalances worth less than this (currency).
+    region : str, optional
+        Keep only this region's sites (its DCs and markets).
+    items : pandas.DataFrame, optional
+        The item master: adds ``description`` and ``product_line`` after ``sku``.
 
     Returns
     -------
     pandas.DataFrame
-        ``region, rank, site_id, site_type, sku, status, excess_units,
-        shortage_units, value, excess_value, shortage_value, projected_units,
-        target_units, demand_per_day``; regions in order, largest value first
-        within a region (``rank`` 1 = the largest).
+        ``region, rank, site_id, site_type, sku, status, units`` (the shortage or
+        excess units, whichever the status says), ``excess_units, shortage_units,
+        value, excess_value, shortage_value, projected_units, target_units,
+        demand_per_day``; regions in order, largest value first within a region
+        (``rank`` 1 = the largest).
     """
+    if region is not None:
+        positions = positions[positions["region"] == region]
     rows = positions[(positions["status"] != "balanced") & (positions["value"] >= min_value)]
     rows = rows.sort_values(
         ["region", "value", "site_id", "sku"], ascending=[True, False, True, True]
     )
-    rows = rows.assign(rank=rows.groupby("region").cumcount() + 1)
+    rows = rows.assign(
+        rank=rows.groupby("region").cumcount() + 1,
+        units=rows["shortage_units"].where(rows["status"] == "shortage", rows["excess_units"]),
+    )
     columns = [
         "region",
         "rank",
@@ -352,6 +368,7 @@ def imbalances(positions: pd.DataFrame, *, min_value: float = 0.0) -> pd.DataFra
         "site_type",
         "sku",
         "status",
+        "units",
         "excess_units",
         "shortage_units",
         "value",
@@ -361,7 +378,13 @@ def imbalances(positions: pd.DataFrame, *, min_value: float = 0.0) -> pd.DataFra
         "target_units",
         "demand_per_day",
     ]
-    return rows[columns].reset_index(drop=True)
+    rows = rows[columns].reset_index(drop=True)
+    if items is not None:
+        described = items.drop_duplicates("sku").set_index("sku")
+        at = columns.index("sku") + 1
+        for offset, column in enumerate(("description", "product_line")):
+            rows.insert(at + offset, column, rows["sku"].map(described[column]))
+    return rows
 
 
 def site_balance(dataset: Dataset, positions: pd.DataFrame | None = None) -> pd.DataFrame:

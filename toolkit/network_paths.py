@@ -749,7 +749,9 @@ def lane_costs(
     )
 
 
-def lane_flows(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
+def lane_flows(
+    paths: pd.DataFrame, demand: pd.DataFrame, *, markets: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Daily flow over each lane when every market is supplied along its path.
 
     Parameters
@@ -760,6 +762,9 @@ def lane_flows(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     demand : pandas.DataFrame
         Demand rates ``site_id, sku, demand_per_day`` (see
         :func:`toolkit.network_balance.demand_rates`).
+    markets : iterable of str, optional
+        Count only the demand of these markets (e.g. one region's): the lanes that
+        carry their goods.
 
     Returns
     -------
@@ -777,6 +782,8 @@ def lane_flows(paths: pd.DataFrame, demand: pd.DataFrame) -> pd.DataFrame:
     [['D1', 'road', 3.0, 30.0], ['P1', 'sea', 3.0, 30.0]]
     """
     rates = demand[["site_id", "sku", "demand_per_day"]].rename(columns={"site_id": "market"})
+    if markets is not None:
+        rates = rates[rates["market"].isin(list(markets))]
     served = paths[["sku", "market", "path", "modes", "unit_cost"]].merge(
         rates, on=["market", "sku"]
     )

@@ -1,8 +1,10 @@
-"""The network picture (presentation only): echelons left to right, grouped by region.
+"""The network picture and report charts (presentation only).
 
-:func:`plot_network` draws a static matplotlib figure for reports; node size shows
-inventory value and colour shortage (red) or excess (blue), from
-:func:`toolkit.network_balance.site_balance`. :func:`network_explorer` wraps it in
+:func:`plot_network` draws a static matplotlib figure for reports, echelons left to
+right, grouped by region; node size shows inventory value and colour shortage (red)
+or excess (blue), from :func:`toolkit.network_balance.site_balance`.
+:func:`plot_landed_cost` and :func:`plot_imbalances` chart the regional tables of
+:mod:`toolkit.network_region` and :mod:`toolkit.network_balance`. :func:`network_explorer` wraps it in
 ipywidgets for JupyterLab (choose a sku and a region, the picture redraws); it is
 never called in batch runs and imports ipywidgets only when called.
 """
@@ -19,12 +21,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
+from matplotlib.ticker import FuncFormatter
 
 __all__ = [
+    "COMPONENT_COLOURS",
     "MODE_STYLES",
     "STATUS_COLOURS",
+    "STATUS_LABELS",
     "network_layout",
     "plot_network",
+    "plot_landed_cost",
+    "plot_imbalances",
     "network_explorer",
 ]
 
@@ -42,8 +49,48 @@ STATUS_COLOURS: dict[str, str] = {
     "balanced": "#9aa5b1",
 }
 
+#: Legend text of each stock status in the network picture.
+STATUS_LABELS: dict[str, str] = {
+    "shortage": "mostly shortage",
+    "excess": "mostly excess",
+    "balanced": "balanced / not assessed",
+}
+
+#: Colour of each landed-cost component.
+COMPONENT_COLOURS: dict[str, str] = {
+    "freight": "#5f6b7a",
+    "tariff": "#d08a2e",
+    "carrying": "#3f9e8c",
+}
+
+#: Background of the band of the region a report is about.
+HIGHLIGHT_COLOUR = "#fff1c9"
+
 _MARKERS = {0: "s", 1: "D", 2: "o"}
 _ECHELON_TITLES = {0: "Plants", 1: "Distribution centres", 2: "Markets"}
+
+
+_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥"}
+
+
+def _short_number(value: float, digits: int = 3) -> str:
+    for threshold, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / threshold:.{digits}g}{letter}"
+    return f"{value:,.0f}" if digits == 3 else f"{value:g}"
+
+
+def _money(value: float, currency: str) -> str:
+    """``$1.23M``, ``€456k``, ``12 CHF``: money for labels (as the report cards show it)."""
+    symbol = _CURRENCY_SYMBOLS.get(currency)
+    sign = "-" if value < 0 else ""
+    text = _short_number(abs(value))
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def _money_axis(ax, currency: str, label: str) -> None:
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _short_number(v, 6)))
+    ax.set_xlabel(label)
 
 
 def network_layout(
@@ -73,15 +120,28 @@ def network_layout(
     return positions
 
 
-def _region_bands(ax, graph: nx.Graph, positions: Mapping, region: str) -> None:
+def _region_bands(
+    ax, graph: nx.Graph, positions: Mapping, region: str, highlight: str | None = None
+) -> None:
     spans: dict[str, list[float]] = defaultdict(list)
     for node, data in graph.nodes(data=True):
         spans[str(data.get(region, ""))].append(positions[node][1])
     for i, (name, ys) in enumerate(sorted(spans.items(), key=lambda kv: -max(kv[1]))):
         low, high = min(ys) - 0.5, max(ys) + 0.5
-        if i % 2 == 0:
+        if name == highlight:
+            ax.axhspan(low, high, color=HIGHLIGHT_COLOUR, zorder=0)
+        elif i % 2 == 0:
             ax.axhspan(low, high, color="#f2f4f7", zorder=0)
-        ax.text(-0.42, (low + high) / 2, name, ha="right", va="center", fontsize=10, weight="bold")
+        ax.text(
+            -0.42,
+            (low + high) / 2,
+            name,
+            ha="right",
+            va="center",
+            fontsize=12 if name == highlight else 10,
+            weight="bold",
+            color="#8a5a00" if name == highlight else "#1f2328",
+        )
 
 
 def _sizes(values: np.ndarray, size_range: tuple[float, float]) -> np.ndarray:
@@ -103,6 +163,29 @@ def _widths(flows: pd.DataFrame | None, column: str) -> dict[tuple[str, str, str
     return {key: 0.8 + 4.2 * float(w) for key, w in zip(keys, scaled, strict=True)}
 
 
+def _size_handles(values: np.ndarray, size_range: tuple[float, float], currency: str) -> list:
+    """Legend markers for a large and a small stock value (areas as drawn)."""
+    largest = float(np.nanmax(values, initial=0.0)) if values.size else 0.0
+    if not largest > 0:
+        return []
+    handles = []
+    for value in (largest, largest / 10):
+        size = _sizes(np.array([value, largest]), size_range)[0]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker="o",
+                markersize=float(np.sqrt(size)),
+                markerfacecolor="white",
+                markeredgecolor="#57606a",
+                label=f"stock {_money(value, currency)}",
+            )
+        )
+    return handles
+
+
 def plot_network(
     graph: nx.Graph,
     balance: pd.DataFrame | None = None,
@@ -113,7 +196,9 @@ def plot_network(
     title: str = "",
     currency: str = "USD",
     labels: bool = True,
-    size_range: tuple[float, float] = (40.0, 900.0),
+    highlight_region: str | None = None,
+    figsize: tuple[float, float] | None = None,
+    size_range: tuple[float, float] = (60.0, 1100.0),
     echelon: str = "echelon",
     region: str = "region",
     mode: str = "mode",
@@ -123,7 +208,8 @@ def plot_network(
     Parameters
     ----------
     graph : networkx.Graph
-        From :func:`toolkit.network.build_network` (or a sub-graph of it).
+        From :func:`toolkit.network.build_network` (or a sub-graph of it, e.g.
+        :func:`toolkit.network.region_subgraph`).
     balance : pandas.DataFrame, optional
         :func:`toolkit.network_balance.site_balance`, indexed by site: node size by
         ``inventory_value``, colour by ``status``. Without it nodes are grey and
@@ -140,7 +226,12 @@ def plot_network(
     title, currency : str
         Figure title and the currency named in the legend.
     labels : bool
-        Write site ids next to the nodes.
+        Write site ids next to the nodes (on a white ground, so lanes do not cross
+        them).
+    highlight_region : str, optional
+        Tint this region's band (the region a report is about).
+    figsize : (float, float), optional
+        Figure size in inches; by default 12 wide and tall enough for the rows.
     size_range : (float, float)
         Smallest and largest marker area (points squared).
     echelon, region, mode : str
@@ -152,11 +243,12 @@ def plot_network(
     """
     positions = network_layout(graph, echelon=echelon, region=region)
     rows = max((-y for _x, y in positions.values()), default=0.0) + 1
+    own_figure = ax is None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, max(4.0, 0.32 * rows + 1.5)))
+        fig, ax = plt.subplots(figsize=figsize or (13, max(5.0, 0.5 * rows + 2.0)))
     else:
         fig = ax.figure
-    _region_bands(ax, graph, positions, region)
+    _region_bands(ax, graph, positions, region, highlight_region)
 
     widths = _widths(flows, flow_column)
     pairs: dict[tuple[str, str], list[tuple[str, dict]]] = defaultdict(list)
@@ -180,14 +272,14 @@ def plot_network(
                     positions[v],
                     connectionstyle=f"arc3,rad={bend}",
                     arrowstyle="-|>",
-                    mutation_scale=7,
+                    mutation_scale=7 if faint else 10,
                     linestyle=style,
                     linewidth=width,
                     color=colour,
-                    alpha=0.25 if faint else 0.8,
-                    shrinkA=6,
-                    shrinkB=6,
-                    zorder=1,
+                    alpha=0.2 if faint else 0.85,
+                    shrinkA=8,
+                    shrinkB=8,
+                    zorder=1 if faint else 2,
                 )
             )
 
@@ -198,7 +290,8 @@ def plot_network(
         if "inventory_value" in table
         else np.zeros(len(nodes))
     )
-    sizes = _sizes(np.nan_to_num(values), size_range)
+    values = np.nan_to_num(values)
+    sizes = _sizes(values, size_range)
     statuses = table["status"].fillna("balanced") if "status" in table else None
     for level, marker in _MARKERS.items():
         chosen = [i for i, n in enumerate(nodes) if graph.nodes[n].get(echelon) == level]
@@ -217,7 +310,7 @@ def plot_network(
             c=colours,
             marker=marker,
             edgecolors="white",
-            linewidths=0.8,
+            linewidths=1.0,
             zorder=3,
         )
     if labels:
@@ -226,37 +319,191 @@ def plot_network(
             ax.annotate(
                 str(node),
                 (x, y),
-                xytext=(0.6 * np.sqrt(size) + 3, 0),  # clear of the marker
+                xytext=(0.5 * np.sqrt(size) + 5, 0),  # clear of the marker
                 textcoords="offset points",
                 va="center",
-                fontsize=7,
+                fontsize=9,
                 zorder=4,
+                bbox={
+                    "boxstyle": "round,pad=0.15",
+                    "facecolor": "white",
+                    "edgecolor": "none",
+                    "alpha": 0.85,
+                },
             )
 
     top = max((y for _x, y in positions.values()), default=0.0)
     for level, text in _ECHELON_TITLES.items():
-        ax.text(level, top + 1.0, text, ha="center", va="bottom", fontsize=11, weight="bold")
+        ax.text(level, top + 1.0, text, ha="center", va="bottom", fontsize=12, weight="bold")
     ax.set_xlim(-0.9, 2.6)
     ax.set_ylim(-rows, top + 2.0)
     ax.axis("off")
-    handles = [
-        Line2D([], [], color=colour, linestyle=style, label=name)
+    headings = ["Lanes by mode"]
+    handles: list = [Line2D([], [], linestyle="", label=headings[0])]
+    handles += [
+        Line2D([], [], color=colour, linestyle=style, linewidth=2, label=name)
         for name, (style, colour) in MODE_STYLES.items()
     ]
     if flows is not None:
-        handles.append(Line2D([], [], color="#6b7785", linewidth=4, label="width: flow"))
+        handles += [
+            Line2D([], [], color="#6b7785", linewidth=4.5, label="wide: carries more value"),
+            Line2D([], [], color="#9aa5b1", linewidth=0.6, alpha=0.5, label="faint: not used"),
+        ]
     if balance is not None:
-        handles += [Patch(color=colour, label=name) for name, colour in STATUS_COLOURS.items()]
-    ax.legend(
+        headings.append("Sites by stock status")
+        handles.append(Line2D([], [], linestyle="", label=headings[-1]))
+        handles += [
+            Patch(color=colour, label=STATUS_LABELS.get(name, name))
+            for name, colour in STATUS_COLOURS.items()
+        ]
+    legend = ax.legend(
         handles=handles,
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
         frameon=False,
-        title=f"size: stock value ({currency})" if balance is not None else None,
-        fontsize=8,
-        title_fontsize=8,
+        fontsize=9,
+        labelspacing=0.8,
+        borderpad=0.2,
     )
+    for text in legend.get_texts():
+        if text.get_text() in headings:
+            text.set_weight("bold")
+    sizes_shown = _size_handles(values, size_range, currency) if balance is not None else []
+    if sizes_shown:
+        ax.add_artist(legend)
+        legend.set_clip_on(False)  # add_artist clips to the axes: the legend sits outside
+        size_legend = ax.legend(
+            handles=sizes_shown,
+            title="Sites by stock value",
+            loc="lower left",
+            bbox_to_anchor=(1.0, 0.0),
+            frameon=False,
+            fontsize=9,
+            title_fontsize=9,
+            labelspacing=2.2,
+            borderpad=1.0,
+            handletextpad=1.5,
+        )
+        size_legend.get_title().set_weight("bold")
     ax.set_title(title or "Supply network", loc="left")
+    if own_figure:
+        # Keep room on the right for the legends (tight_layout ignores them).
+        fig.subplots_adjust(left=0.01, right=0.80, top=0.92, bottom=0.02)
+    return fig
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def plot_landed_cost(
+    supply: pd.DataFrame,
+    currency: str = "USD",
+    *,
+    title: str = "",
+    label: str = "market",
+) -> Figure:
+    """Stacked horizontal bars of landed cost per year by component, per market.
+
+    Parameters
+    ----------
+    supply : pandas.DataFrame
+        :func:`toolkit.network_region.market_supply` (``freight``, ``tariff``,
+        ``carrying`` per year, ``landed_share``); drawn in its order, first on top.
+    currency, title : str
+    label : str
+        Column naming the bars.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each bar is annotated with the landed cost's share of the demand value.
+    """
+    shown = supply.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(shown) + 1.8))
+    if shown.empty:
+        ax.text(0.5, 0.5, "no served demand", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    left = np.zeros(len(shown))
+    names = shown[label].astype(str).to_numpy()
+    for component, colour in COMPONENT_COLOURS.items():
+        values = shown[component].to_numpy(dtype=float)
+        ax.barh(names, values, left=left, color=colour, label=component, height=0.6)
+        left += values
+    for y, (total, share) in enumerate(zip(left, shown["landed_share"], strict=True)):
+        ax.annotate(
+            f"{_money(total, currency)} = {100 * share:.1f}% of value",
+            (total, y),
+            xytext=(5, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
+    ax.set_xlim(0, left.max() * 1.35)
+    ax.set_title(title or "Landed cost per year by market", loc="left")
+    ax.legend(loc="lower right", ncols=3)
+    ax.grid(axis="y", visible=False)
+    _money_axis(ax, currency, f"landed cost per year ({currency})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_imbalances(
+    ranked: pd.DataFrame,
+    currency: str = "USD",
+    *,
+    top: int = 15,
+    title: str = "",
+) -> Figure:
+    """Horizontal bars of the largest excess and shortage values, largest on top.
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        :func:`toolkit.network_balance.imbalances` (with ``description`` when it was
+        given the item master).
+    currency, title : str
+    top : int
+        How many rows to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    shown = ranked.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.38 * len(shown) + 1.6))
+    if shown.empty:
+        ax.text(0.5, 0.5, "no excess or shortage", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    names = shown["site_id"].astype(str) + " · " + shown["sku"].astype(str)
+    if "description" in shown:
+        names += "  " + shown["description"].fillna("").astype(str).map(lambda t: _short(t, 30))
+    colours = [STATUS_COLOURS.get(s, STATUS_COLOURS["balanced"]) for s in shown["status"]]
+    values = shown["value"].to_numpy(dtype=float)
+    ax.barh(np.arange(len(shown)), values, color=colours, height=0.65)
+    ax.set_yticks(np.arange(len(shown)), names.to_list(), fontsize=9)
+    for y, row in enumerate(shown.itertuples(index=False)):
+        units = row.shortage_units if row.status == "shortage" else row.excess_units
+        word = "short" if row.status == "shortage" else "excess"
+        count = f"{units:,.2f}" if abs(units) < 1 else f"{units:,.1f}"  # 0.03 is not 0.0
+        ax.annotate(
+            f"{_money(row.value, currency)}  ({count} {word})",
+            (row.value, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8.5,
+        )
+    ax.set_xlim(0, values.max() * 1.3 if values.max() > 0 else 1.0)
+    ax.legend(
+        handles=[Patch(color=STATUS_COLOURS[s], label=s) for s in ("shortage", "excess")],
+        loc="lower right",
+    )
+    ax.set_title(title or "Largest excess and shortage positions", loc="left")
+    ax.grid(axis="y", visible=False)
+    _money_axis(ax, currency, f"value at standard cost ({currency})")
     fig.tight_layout()
     return fig
 
@@ -294,7 +541,7 @@ def network_explorer(
     import ipywidgets as widgets  # only for interactive use
     from IPython.display import display
 
-    from toolkit.network import build_network
+    from toolkit.network import build_network, region_subgraph
     from toolkit.network_balance import site_balance
 
     graph = build_network(dataset) if graph is None else graph
@@ -310,9 +557,7 @@ def network_explorer(
             chosen = positions[positions["sku"] == sku_choice.value]
         shown = graph
         if region_choice.value != "(all)":
-            inside = {n for n, r in graph.nodes(data="region") if str(r) == region_choice.value}
-            upstream = set().union(*(nx.ancestors(graph, n) for n in inside)) if inside else set()
-            shown = graph.subgraph(inside | upstream)
+            shown = region_subgraph(graph, region_choice.value)
         title = f"Supply network: {region_choice.value} region, sku {sku_choice.value}"
         with output:
             output.clear_output(wait=True)

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ __all__ = [
     "compare_supply",
     "disruption_impact",
     "impact_by_market",
+    "impact_totals",
 ]
 
 
@@ -243,8 +245,44 @@ def disruption_impact(
     return table
 
 
-def impact_by_market(impact: pd.DataFrame) -> pd.DataFrame:
+def _with_demand(impact: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
+    """Keep the (sku, market) pairs with demand and add their value and cost weights."""
+    demand = rates.loc[rates["demand_per_day"] > 0, ["site_id", "sku", "demand_per_day"]]
+    impact = impact.merge(
+        demand.rename(columns={"site_id": "market"}), on=["market", "sku"], how="inner"
+    )
+    units = impact["demand_per_day"] * 365.0
+    unit_cost = impact["delivered_cost_before"] - impact["landed_cost_before"]
+    supplied = impact["status"].isin(["rerouted", "changed", "unchanged"])
+    change = impact["lead_time_change_days"].where(impact["status"] != "unchanged", 0.0)
+    value = (units * unit_cost).fillna(0.0)
+    return impact.assign(
+        _value=value,
+        _supplied=value.where(supplied, 0.0),
+        _weighted=(change * value).where(supplied, 0.0).fillna(0.0),
+        _lost=value.where(impact["status"] == "lost", 0.0),
+        _extra=(units * impact["landed_cost_change"]).where(supplied, 0.0).fillna(0.0),
+    )
+
+
+def impact_by_market(
+    impact: pd.DataFrame,
+    *,
+    rates: pd.DataFrame | None = None,
+    markets: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Summarize :func:`disruption_impact` per market.
+
+    Parameters
+    ----------
+    impact : pandas.DataFrame
+        The output of :func:`disruption_impact`.
+    rates : pandas.DataFrame, optional
+        Demand rates (``site_id, sku, demand_per_day``, see
+        :func:`toolkit.network_balance.demand_rates`). When given, only the
+        (sku, market) pairs with demand count, and the money columns below are added.
+    markets : iterable of str, optional
+        Keep only these markets (e.g. one region's).
 
     Returns
     -------
@@ -252,8 +290,32 @@ def impact_by_market(impact: pd.DataFrame) -> pd.DataFrame:
         ``market, region, skus_lost, skus_rerouted, skus_changed,
         mean_lead_time_change_days, max_lead_time_change_days,
         mean_landed_cost_change`` (changes over the skus still supplied), for the
-        affected markets, those with most lost skus first.
+        affected markets, those with most lost skus first. With ``rates`` also
+        ``value_lost_per_year`` (demand value of the lost skus at their unit cost
+        before), ``lead_time_change_days`` (change of the market's lead time weighted
+        by demand value, over the skus supplied before and after, unchanged ones
+        included) and ``extra_landed_cost_per_year`` (landed cost change x units per
+        year).
     """
+    if markets is not None:
+        impact = impact[impact["market"].isin(list(markets))]
+    money = rates is not None
+    if money:
+        impact = _with_demand(impact, rates)
+    columns = [
+        "market",
+        "region",
+        "skus_lost",
+        "skus_rerouted",
+        "skus_changed",
+        "mean_lead_time_change_days",
+        "max_lead_time_change_days",
+        "mean_landed_cost_change",
+    ]
+    if money:
+        columns += ["value_lost_per_year", "lead_time_change_days", "extra_landed_cost_per_year"]
+    if not impact["status"].isin(["lost", "rerouted", "changed"]).any():
+        return pd.DataFrame(columns=columns)
     counts = pd.crosstab([impact["market"], impact["region"]], impact["status"])
     table = pd.DataFrame(index=counts.index)
     for status in ("lost", "rerouted", "changed"):
@@ -264,8 +326,65 @@ def impact_by_market(impact: pd.DataFrame) -> pd.DataFrame:
         max_lead_time_change_days=("lead_time_change_days", "max"),
         mean_landed_cost_change=("landed_cost_change", "mean"),
     )
-    table = table.join(changes).reset_index()
+    table = table.join(changes)
+    if money:
+        sums = impact.groupby(["market", "region"])[["_lost", "_supplied", "_weighted", "_extra"]]
+        sums = sums.sum().reindex(table.index)
+        table["value_lost_per_year"] = sums["_lost"].fillna(0.0)
+        table["lead_time_change_days"] = sums["_weighted"] / sums["_supplied"].where(
+            sums["_supplied"] > 0
+        )
+        table["extra_landed_cost_per_year"] = sums["_extra"].fillna(0.0)
+    table = table.reset_index()
     table = table[table[["skus_lost", "skus_rerouted", "skus_changed"]].sum(axis=1) > 0]
-    return table.sort_values(
-        ["skus_lost", "max_lead_time_change_days"], ascending=False
-    ).reset_index(drop=True)
+    return table.sort_values(["skus_lost", "max_lead_time_change_days"], ascending=False)[
+        columns
+    ].reset_index(drop=True)
+
+
+def impact_totals(
+    impact: pd.DataFrame, rates: pd.DataFrame, markets: Iterable[str] | None = None
+) -> pd.Series:
+    """One line of figures for a disruption: what the given markets lose and pay.
+
+    Parameters
+    ----------
+    impact : pandas.DataFrame
+        The output of :func:`disruption_impact`.
+    rates : pandas.DataFrame
+        Demand rates (``site_id, sku, demand_per_day``); only pairs with demand count.
+    markets : iterable of str, optional
+        The markets to total (e.g. one region's); every market by default.
+
+    Returns
+    -------
+    pandas.Series
+        ``markets_affected`` (with a lost, rerouted or changed sku),
+        ``skus_lost`` (market-sku pairs), ``value_lost_per_year`` and
+        ``value_lost_share`` (of the demand value before), ``lead_time_change_days``
+        (change of the value-weighted lead time over the pairs still supplied),
+        ``extra_landed_cost_per_year`` and ``extra_landed_share`` (of the demand
+        value still supplied).
+    """
+    if markets is not None:
+        impact = impact[impact["market"].isin(list(markets))]
+    table = _with_demand(impact, rates)
+    affected = table["status"].isin(["lost", "rerouted", "changed"])
+    value = float(table["_value"].sum())
+    supplied = float(table["_supplied"].sum())
+    lost = float(table["_lost"].sum())
+    extra = float(table["_extra"].sum())
+    return pd.Series(
+        {
+            "markets_affected": int(table.loc[affected, "market"].nunique()),
+            "skus_lost": int((table["status"] == "lost").sum()),
+            "value_lost_per_year": lost,
+            "value_lost_share": lost / value if value > 0 else np.nan,
+            "lead_time_change_days": float(table["_weighted"].sum()) / supplied
+            if supplied > 0
+            else np.nan,
+            "extra_landed_cost_per_year": extra,
+            "extra_landed_share": extra / supplied if supplied > 0 else np.nan,
+        },
+        dtype=object,
+    )
