@@ -1,0 +1,76 @@
+"""Predictive distributions: quantiles by hand, sampling, coverage and calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from toolkit.forecast_distribution import (
+    band_coverage,
+    calibrate_scale,
+    distribution_quantiles,
+    quantile_columns,
+    sample_distribution,
+)
+
+
+def test_quantile_columns() -> None:
+    assert quantile_columns([0.05, 0.5, 0.95, 0.025]) == ["q0.05", "q0.5", "q0.95", "q0.025"]
+
+
+def test_normal_quantiles_are_censored_at_zero() -> None:
+    # Mean 1, sd 2: q0.05 = 1 - 1.645 * 2 < 0 -> 0; q0.95 = 1 + 3.29 = 4.29.
+    q = distribution_quantiles(np.array([[1.0]]), np.array([[4.0]]), "normal", [0.05, 0.5, 0.95])
+    assert q[0, 0] == pytest.approx([0.0, 1.0, 1 + 2 * stats.norm.ppf(0.95)])
+
+
+def test_count_quantiles_poisson_and_negative_binomial() -> None:
+    # Variance equal to the mean: Poisson(2): P(0)=0.135, P(<=1)=0.406, P(<=4)=0.947,
+    # P(<=5)=0.983 -> q0.05 = 0, q0.5 = 2, q0.95 = 5.
+    q = distribution_quantiles(np.array([[2.0]]), np.array([[2.0]]), "count", [0.05, 0.5, 0.95])
+    assert q[0, 0].tolist() == [0.0, 2.0, 5.0]
+    # Mean 2, variance 10: negative binomial r = 4 / 8 = 0.5, p = 2 / 10.
+    q = distribution_quantiles(np.array([[2.0]]), np.array([[10.0]]), "count", [0.5, 0.95])
+    assert q[0, 0].tolist() == list(stats.nbinom.ppf([0.5, 0.95], 0.5, 0.2))
+    # Zero mean or the zero family: all zero. A scale widens the spread.
+    q = distribution_quantiles(np.zeros((2, 1)), np.ones((2, 1)), ["count", "zero"], [0.95])
+    assert q.max() == 0
+    wide = distribution_quantiles(np.array([[5.0]]), np.array([[4.0]]), "normal", [0.95], scale=2)
+    assert wide[0, 0, 0] == pytest.approx(5 + 4 * stats.norm.ppf(0.95))
+
+
+def test_samples_match_mean_and_variance() -> None:
+    mean = np.array([[2.0, 2.0], [30.0, 30.0]])
+    variance = np.array([[10.0, 10.0], [25.0, 25.0]])
+    draws = sample_distribution(mean, variance, ["count", "normal"], 40_000, seed=1)
+    assert draws.min() >= 0
+    assert draws[0].mean() == pytest.approx(2.0, rel=0.03)
+    assert draws[0].var() == pytest.approx(10.0, rel=0.06)
+    assert (draws[0] == np.round(draws[0])).all()
+    assert draws[1].mean() == pytest.approx(30.0, rel=0.01)
+    assert draws[1].std() == pytest.approx(5.0, rel=0.03)
+
+
+def test_band_coverage_for_counts_uses_the_cdf() -> None:
+    # Poisson(2) band 0.05-0.95 is [0, 5]: 0 and 5 inside, 6 outside.
+    actual = np.array([[0.0, 5.0, 6.0]])
+    covered = band_coverage(actual, np.full((1, 3), 2.0), np.full((1, 3), 2.0), "count", 0.05, 0.95)
+    assert covered.tolist() == [[1.0, 1.0, 0.0]]
+
+
+def test_calibration_recovers_a_known_spread() -> None:
+    # Actuals really have sd 4 around the mean, the model says sd 2: scale about 2.
+    rng = np.random.default_rng(0)
+    mean = np.full((400, 10), 50.0)
+    actual = mean + rng.normal(0, 4.0, mean.shape)
+    scale, coverage, n_points = calibrate_scale(
+        actual, mean, np.full(mean.shape, 4.0), "normal", 0.05, 0.95
+    )
+    assert scale == pytest.approx(2.0, rel=0.1)
+    assert coverage == pytest.approx(0.9, abs=0.01)
+    assert n_points == 4000
+    # Too few points: no calibration.
+    assert (
+        calibrate_scale(actual[:2, :5], mean[:2, :5], mean[:2, :5], "normal", 0.05, 0.95)[0] == 1.0
+    )
