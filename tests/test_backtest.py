@@ -135,3 +135,53 @@ def test_rank_series() -> None:
     selection = pd.DataFrame({"series_id": list("abc"), "score": [0.5, np.nan, 0.2]})
     assert rank_series(selection, n=1)["series_id"].tolist() == ["c"]
     assert rank_series(selection, n=1, best=False)["series_id"].tolist() == ["a"]
+
+
+def test_accuracy_by_segment_median_and_baseline() -> None:
+    # Chosen method and seasonal naive per series, two origins each.
+    rows = []
+    for series_id, ours, naive in (("a", 0.5, 1.0), ("b", 0.7, 0.6), ("c", 3.0, 5.0), ("z", 0, 0)):
+        for origin in ("2026-01-05", "2026-04-06"):
+            rows.append((series_id, "sba", origin, ours, ours, True))
+            rows.append((series_id, "seasonal_naive", origin, naive, naive, False))
+    errors = pd.DataFrame(
+        rows, columns=["series_id", "method", "origin", "mase", "rmsse", "chosen"]
+    )
+    segments = pd.DataFrame(
+        {
+            "series_id": list("abcz"),
+            "abc": ["A", "A", "A", "C"],
+            "pattern": ["smooth"] * 3 + ["inactive"],
+        }
+    )
+    table = accuracy_by_segment(
+        errors,
+        segments,
+        by=["abc"],
+        metrics=("mase", "rmsse"),
+        statistic="median",
+        baseline="seasonal_naive",
+    ).set_index("abc")
+    assert table.loc["A", "n_series"] == 3
+    assert table.loc["A", "mase"] == pytest.approx(0.7)  # median of 0.5, 0.7, 3.0
+    assert table.loc["A", "mase_baseline"] == pytest.approx(1.0)  # median of 1.0, 0.6, 5.0
+    assert table.loc["A", "better_share"] == pytest.approx(2 / 3)  # a and c beat naive
+    # Ties (inactive series at zero) are not counted either way.
+    assert np.isnan(table.loc["C", "better_share"])
+    mean = accuracy_by_segment(errors, segments, by="abc", metrics=("mase",))
+    assert mean.set_index("abc").loc["A", "mase"] == pytest.approx(4.2 / 3)
+    with pytest.raises(ValueError, match="statistic"):
+        accuracy_by_segment(errors, segments, statistic="mode")
+
+
+def test_rank_series_within_value_classes() -> None:
+    selection = pd.DataFrame(
+        {"series_id": list("abcd"), "score": [0.1, 0.5, 0.3, 0.9], "pattern": "smooth"}
+    )
+    segments = pd.DataFrame({"series_id": list("abcd"), "abc": ["C", "A", "B", "A"]})
+    best = rank_series(selection, n=2, segments=segments, classes=("A", "B"))
+    assert best["series_id"].tolist() == ["c", "b"]
+    worst = rank_series(selection, n=1, best=False, segments=segments, classes=["C"])
+    assert worst["series_id"].tolist() == ["a"]
+    with pytest.raises(ValueError, match="segments"):
+        rank_series(selection, classes=("A",))

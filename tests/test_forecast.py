@@ -96,6 +96,7 @@ def test_an_empty_history_gives_empty_tables() -> None:
     run = run_forecast(empty, 4, progress=False)
     assert list(run.forecast.columns) == ["series_id", "date", "forecast", "model", *QUANTILES]
     assert run.forecast.empty and run.selection.empty
+    assert run.firm_orders().empty
     assert run.sample_paths(10, seed=0).values.shape == (0, 10, 0)
 
 
@@ -135,6 +136,11 @@ def test_known_tender_is_added_on_top_and_regressors_reach_sarimax() -> None:
         others["forecast"].iloc[0] + 400, rel=0.15
     )
     assert table.loc[tender_week, "q0.05"] > 400
+    # The run lists it among its firm orders; the promotions are regressors, not orders.
+    firm = run.firm_orders()
+    assert firm.to_dict("records") == [
+        {"series_id": "M1|CAT", "date": tender_week, "quantity": 400.0}
+    ]
     # SARIMAX estimates the promotions' lift and applies it to the planned one.
     run = run_forecast(history, 4, events=events, methods="sarimax", n_jobs=1, progress=False)
     assert set(run.selection["model"]) == {"sarimax"}

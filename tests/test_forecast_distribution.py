@@ -74,3 +74,23 @@ def test_calibration_recovers_a_known_spread() -> None:
     assert (
         calibrate_scale(actual[:2, :5], mean[:2, :5], mean[:2, :5], "normal", 0.05, 0.95)[0] == 1.0
     )
+
+
+def test_calibration_does_not_pile_count_mass_on_zero_to_reach_the_target() -> None:
+    # Poisson(0.5) demand forecast by its true distribution: the 5%-95% band is
+    # [0, 2] and covers 98.6% of weeks; discrete demand cannot be held to 90%.
+    # Widening the negative binomial at the same mean piles mass on zero until its
+    # upper quantile falls to 1 and the band covers about 91%: on target, but every
+    # week with 2 units would then be a miss. The band must stay honest instead.
+    rng = np.random.default_rng(3)
+    mean = np.full((400, 39), 0.5)
+    actual = rng.poisson(0.5, mean.shape).astype(float)
+    scale, coverage, _ = calibrate_scale(actual, mean, mean.copy(), "count", 0.05, 0.95)
+    upper = distribution_quantiles(mean[:1, :1], mean[:1, :1], "count", [0.95], scale=scale)
+    assert upper[0, 0, 0] >= 2
+    assert coverage >= 0.95
+    # Coverage rises with the width for the normal family: the whole range is searched.
+    base = np.full((200, 10), 20.0)
+    wide = base + rng.normal(0, 10.0, base.shape)
+    scale, coverage, _ = calibrate_scale(wide, base, np.full(base.shape, 4.0), "normal", 0.05, 0.95)
+    assert scale == pytest.approx(5.0, rel=0.1)

@@ -112,3 +112,35 @@ def test_plots_draw_on_axes(run_and_history) -> None:
     ax = plot_method_scores(explain_selection(run), series_id)
     assert len(ax.patches) >= 3
     plt.close("all")
+
+
+def test_event_effects_are_in_units_a_week_for_a_typical_event() -> None:
+    # A reimbursement cut of 0.2 (a step) from week 100 lowers demand by 10 units a week;
+    # the regressor is the step's size, so the coefficient is per unit of it (-10 / -0.2).
+    rng = np.random.default_rng(2)
+    n = 156
+    y = 50 + rng.normal(0, 2, n)
+    y[100:] -= 10
+    history = series_frame("M1|R", y)
+    events = pd.DataFrame(
+        {
+            "date": [weekly_dates(n)[100]],
+            "site_id": "M1",
+            "sku": "R",
+            "event_type": "reimbursement",
+            "quantity": -0.2,
+        }
+    )
+    drivers = forecast_drivers(history, events=events).set_index("driver")
+    step = drivers.loc["event_reimbursement"]
+    assert step["estimate"] == pytest.approx(50, rel=0.2)
+    assert step["typical"] == pytest.approx(-0.2)
+    assert step["effect"] == pytest.approx(-10, abs=2)
+    assert step["effect_low"] < step["effect"] < step["effect_high"]
+    assert drivers.loc["trend", "typical"] == 1.0
+    assert drivers.loc["trend", "effect"] == drivers.loc["trend", "estimate"]
+    ax = plot_drivers(drivers.reset_index(), "M1|R")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(label.startswith("reimbursement, typical event -0.2") for label in labels)
+    assert ax.patches[-1].get_width() < 0  # drawn as the (negative) weekly effect
+    plt.close("all")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -632,6 +633,8 @@ def accuracy_by_segment(
     by: str | Sequence[str] = "pattern",
     method: str | None = None,
     metrics: Sequence[str] = ("mase", "rmsse", "bias", "coverage"),
+    statistic: Literal["mean", "median"] = "mean",
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Average backtest errors by segment (pattern, ABC, XYZ, ...).
 
@@ -647,25 +650,52 @@ def accuracy_by_segment(
         Segment columns to group by.
     method : str, optional
         Restrict to one method.
+    metrics : sequence of str
+        Error columns to summarize (each series' mean over its origins first).
+    statistic : {"mean", "median"}
+        How the series of a segment are summarized; the median is not swayed by a
+        few series with huge scaled errors.
+    baseline : str, optional
+        A benchmark method in ``errors`` (e.g. ``"seasonal_naive"``): adds its
+        summarized metrics as ``<metric>_baseline`` and ``better_share``, the share
+        of series whose first metric is lower than the baseline's (series where
+        both are equal, e.g. zero forecasts of inactive series, are not counted).
+        As in :attr:`toolkit.forecast.ForecastRun.selection`, each method's errors
+        are averaged over the origins it was scored at.
 
     Returns
     -------
     DataFrame
-        One row per segment: ``n_series`` and the mean of each metric per series.
+        One row per segment: ``n_series`` and the statistic of each metric over its
+        series (and the baseline's, with ``better_share``).
     """
+    if statistic not in ("mean", "median"):
+        raise ValueError("statistic must be 'mean' or 'median'")
     by = [by] if isinstance(by, str) else list(by)
     rows = errors
     if method is not None:
         rows = rows[rows["method"] == method]
     elif "chosen" in rows.columns:
-        rows = rows[rows["chosen"]]
+        rows = rows[rows["chosen"].astype(bool)]
     metrics = [m for m in metrics if m in rows.columns]
     per_series = rows.groupby("series_id", as_index=False)[metrics].mean()
+    if baseline is not None:
+        base = errors[errors["method"] == baseline].groupby("series_id")[metrics].mean()
+        base = base.add_suffix("_baseline").reset_index()
+        per_series = per_series.merge(base, on="series_id", how="left")
+        first = metrics[0]
+        ours, theirs = per_series[first], per_series[f"{first}_baseline"]
+        decided = ours.notna() & theirs.notna() & ~np.isclose(ours, theirs, rtol=0, atol=1e-12)
+        per_series["better_share"] = (ours < theirs).astype(float).where(decided)
     keys = segments[["series_id", *[c for c in by if c in segments.columns]]]
+    keys = keys.drop_duplicates("series_id")
     drop = [c for c in by if c in per_series.columns and c in keys.columns]
     merged = per_series.drop(columns=drop).merge(keys, on="series_id", how="inner")
     grouped = merged.groupby(by, dropna=False)
-    out = grouped[metrics].mean()
+    columns = [c for c in merged.columns if c not in {"series_id", *by}]
+    out = grouped[columns].agg(statistic)
+    if "better_share" in out.columns:
+        out["better_share"] = grouped["better_share"].mean()
     out.insert(0, "n_series", grouped.size())
     return out.reset_index()
 
@@ -677,14 +707,24 @@ def rank_series(
     metric: str = "score",
     best: bool = True,
     exclude_patterns: Sequence[str] = ("inactive", "new"),
+    segments: pd.DataFrame | None = None,
+    classes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Return the ``n`` best (or worst) forecast series by a selection-table column.
 
     Series of ``exclude_patterns`` are left out (an inactive series forecast at zero
     is trivially "best"). ``selection`` is :attr:`toolkit.forecast.ForecastRun.selection`.
+    With ``segments`` (:func:`toolkit.segment.segment_demand`) and ``classes``, only
+    series of those ABC classes are ranked (e.g. ``("A", "B")``: a near-perfect
+    score on a series that sold twice in two years says little).
     """
     ranked = selection.dropna(subset=[metric])
     if "pattern" in ranked.columns:
         ranked = ranked[~ranked["pattern"].isin(exclude_patterns)]
+    if classes is not None:
+        if segments is None:
+            raise ValueError("classes needs segments (series_id, abc)")
+        wanted = segments.loc[segments["abc"].isin(list(classes)), "series_id"]
+        ranked = ranked[ranked["series_id"].isin(set(wanted))]
     ranked = ranked.sort_values(metric, ascending=best, kind="stable")
     return ranked.head(n).reset_index(drop=True)

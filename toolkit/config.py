@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from toolkit.paths import PARAMS_DIR, resolve_path
 
@@ -99,14 +107,22 @@ class NetworkParams(_Section):
 
 
 class SegmentParams(_Section):
-    """Demand segmentation and service-level targets."""
+    """Demand segmentation and service-level targets.
+
+    The fields are the keyword arguments of :func:`toolkit.segment.segment_demand`
+    (``segment_demand(history, items, **params.segment.model_dump())``); the pattern
+    options ``min_history, window_weeks, adi_cutoff, cv2_cutoff`` are also those of
+    :func:`toolkit.forecast.run_forecast` (see :meth:`ForecastParams.run_options`).
+    """
 
     abc_cutoffs: Annotated[list[Fraction], Field(min_length=2, max_length=2)] = [0.80, 0.95]
     """Cumulative consumption-value shares closing classes A and B."""
     xyz_cutoffs: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.5, 1.0]
     """Coefficients of variation closing classes X and Y."""
     adi_cutoff: float = Field(default=1.32, gt=0)
+    """Syntetos-Boylan: average inter-demand interval at which demand becomes intermittent."""
     cv2_cutoff: float = Field(default=0.49, gt=0)
+    """Syntetos-Boylan: squared CV of demand sizes at which demand becomes erratic."""
     service_levels: dict[str, dict[str, ServiceLevel]] = Field(
         default_factory=lambda: {
             "A": {"X": 0.99, "Y": 0.98, "Z": 0.97},
@@ -114,9 +130,21 @@ class SegmentParams(_Section):
             "C": {"X": 0.95, "Y": 0.93, "Z": 0.90},
         }
     )
-    critical_service_level: ServiceLevel = 0.995
-    launch_service_level: ServiceLevel = 0.97
-    end_of_life_service_level: ServiceLevel = 0.90
+    """Cycle service level per ABC class and XYZ class."""
+    critical_target: ServiceLevel = 0.995
+    """Target of critical items (overrides every other rule)."""
+    critical_levels: list[str] = Field(default_factory=lambda: ["critical"])
+    """``items.criticality`` values that mark an item critical (case-insensitive)."""
+    launch_target: ServiceLevel = 0.97
+    """Target of series classed ``new`` (fewer than ``min_history`` weeks of demand)."""
+    end_of_life_target: ServiceLevel = 0.90
+    """Target of end-of-life items (stock left at phase-out becomes obsolete)."""
+    min_history: int = Field(default=13, ge=1)
+    """Weeks since the first demand below which a series is ``new``."""
+    window_weeks: int | None = Field(default=104, gt=0)
+    """Most recent weeks the variability and pattern metrics use (null: all)."""
+    annual_weeks: int = Field(default=52, gt=0)
+    """Most recent weeks whose mean demand, times 52, is the annual quantity."""
 
     @field_validator("abc_cutoffs", "xyz_cutoffs")
     @classmethod
@@ -125,30 +153,135 @@ class SegmentParams(_Section):
             raise ValueError(f"cut-offs must increase, got {value}")
         return value
 
+    @field_validator("service_levels")
+    @classmethod
+    def _full_matrix(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        missing = [f"{a}{x}" for a in "ABC" for x in "XYZ" if x not in value.get(a, {})]
+        if missing:
+            raise ValueError(f"a target is needed for every ABC x XYZ segment; missing {missing}")
+        return value
+
+
+# YAML reads an unquoted 2027-01-04 as a date and a quoted one as text: accept both.
+ScenarioDate = Annotated[date | None, Field(strict=False)]
+
 
 class ScenarioSpec(_Section):
-    """A named what-if on top of the baseline forecast."""
+    """One adjustment of a named what-if on top of the baseline forecast.
+
+    The fields are the keys of an adjustment of :func:`toolkit.scenarios.apply_scenarios`
+    (``apply_scenarios(forecast, [s.model_dump() for s in params.forecast.scenarios])``).
+    Filters left empty match everything; several entries with the same ``name``
+    make one scenario and apply in order. In the matched weeks the forecast and its
+    quantiles become ``value * multiplier + add``.
+    """
 
     name: str
-    multiplier: float = Field(gt=0)
-    region: str | None = None
-    sites: list[str] = Field(default_factory=list)
-    product_line: str | None = None
-    skus: list[str] = Field(default_factory=list)
-    start: str | None = None
-    end: str | None = None
+    """The scenario's name, shown in the report (entries with one name are one scenario)."""
     description: str = ""
+    """What the scenario stands for, in a sentence."""
+    region: str | None = None
+    """Only series of markets in this region."""
+    sites: list[str] = Field(default_factory=list)
+    """Only these market site ids."""
+    product_line: str | None = None
+    """Only skus of this product line."""
+    skus: list[str] = Field(default_factory=list)
+    """Only these skus."""
+    start: ScenarioDate = None
+    """First forecast week affected (inclusive; empty: from the start of the horizon)."""
+    end: ScenarioDate = None
+    """Last forecast week affected (inclusive; empty: to the end of the horizon)."""
+    multiplier: float = Field(default=1.0, ge=0)
+    """Factor on the forecast and its quantiles (0.85: a 15% loss)."""
+    add: float = 0.0
+    """Units per series and week added after the multiplier (negative removes)."""
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> ScenarioSpec:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"scenario {self.name!r}: end {self.end} is before start {self.start}")
+        return self
 
 
 class ForecastParams(_Section):
-    """Forecasting and backtesting."""
+    """Forecasting, backtesting and scenarios.
 
-    horizon_weeks: int = Field(default=26, gt=0)
-    backtest_origins: int = Field(default=3, gt=0)
-    quantiles: list[Fraction] = Field(default_factory=lambda: [0.05, 0.5, 0.95])
+    Every field but ``max_series`` and ``scenarios`` is a keyword argument of
+    :func:`toolkit.forecast.run_forecast`; :meth:`run_options` returns them together
+    with the pattern options of the ``segment`` section.
+    """
+
+    horizon: int = Field(default=26, gt=0)
+    """Weeks to forecast after the last week of history."""
+    quantiles: list[Annotated[float, Field(gt=0.0, lt=1.0)]] = Field(
+        default_factory=lambda: [0.05, 0.5, 0.95]
+    )
+    """Quantile levels of the forecast; the outermost pair is the band that is calibrated."""
+    methods: dict[str, list[str]] | None = None
+    """Candidate methods per demand pattern, overriding the defaults for those patterns
+    (null: the defaults of :data:`toolkit.forecast_methods.DEFAULT_CANDIDATES`)."""
+    n_origins: int = Field(default=3, ge=0)
+    """Backtest origins for the choice of method (0: no backtest, default methods)."""
+    backtest_horizon: int | None = Field(default=None, gt=0)
+    """Weeks forecast at each backtest origin (null: the horizon, at most 13)."""
+    origin_step: int | None = Field(default=None, gt=0)
+    """Weeks between backtest origins (null: the backtest horizon)."""
+    selection_metrics: list[Literal["mase", "rmsse", "mae", "rmse"]] = Field(
+        default_factory=lambda: ["mase", "rmsse"], min_length=1
+    )
+    """Backtest errors averaged into the score that chooses the method."""
+    calibrate: bool = True
+    """Calibrate the band's width on the backtest errors."""
+    season_length: int = Field(default=52, gt=1)
+    """Weeks per season."""
+    firm_event_types: list[str] = Field(default_factory=lambda: ["tender", "maintenance"])
+    """Event types whose quantities are firm orders added on top of the forecast."""
+    event_encoding: dict[str, Literal["quantity", "indicator", "step"]] = Field(
+        default_factory=dict
+    )
+    """How event types become regressors, overriding the defaults."""
+    n_jobs: int | None = 1
+    """Worker processes (null: every core; the pipeline runs two regions at once)."""
+    chunk_size: int | None = Field(default=None, gt=0)
+    """Series per parallel task (null: automatic)."""
     max_series: int = Field(default=0, ge=0)
-    """Forecast at most this many series (largest first); 0 = all. Small for quick runs."""
+    """Forecast at most this many series (highest annual value first); 0 = all. Small for quick runs."""
     scenarios: list[ScenarioSpec] = Field(default_factory=list)
+    """Named what-ifs applied to the forecast (see :class:`ScenarioSpec`)."""
+
+    @field_validator("quantiles")
+    @classmethod
+    def _sorted_levels(cls, value: list[float]) -> list[float]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError(f"quantile levels must be distinct, got {value}")
+        return sorted(value)
+
+    def run_options(self, segment: SegmentParams | None = None) -> dict[str, Any]:
+        """Return the keyword arguments of :func:`toolkit.forecast.run_forecast`.
+
+        Parameters
+        ----------
+        segment : SegmentParams, optional
+            Its pattern options (``min_history, window_weeks, adi_cutoff,
+            cv2_cutoff``) are added, so that series are classified as in the
+            segmentation.
+
+        Returns
+        -------
+        dict
+            Every field but ``max_series`` and ``scenarios`` (``horizon`` included),
+            plus the pattern options when ``segment`` is given.
+        """
+        options = self.model_dump(exclude={"max_series", "scenarios"})
+        options["event_encoding"] = options["event_encoding"] or None
+        if segment is not None:
+            options.update(
+                segment.model_dump(
+                    include={"min_history", "window_weeks", "adi_cutoff", "cv2_cutoff"}
+                )
+            )
+        return options
 
 
 class OptimizeParams(_Section):

@@ -19,7 +19,9 @@ How a series is forecast
    chosen and refitted on the whole history.
 5. The forecast is the method's mean; quantiles and paths come from a distribution
    of the pattern's family (:mod:`toolkit.forecast_distribution`) whose spread is
-   calibrated so that the backtest band covers its nominal share.
+   calibrated so that the backtest band covers its nominal share (or as little
+   above it as discrete demand allows; see docs/forecasting.md). Known firm orders
+   (:meth:`ForecastRun.firm_orders`) are added on top.
 
 Fallbacks (never an exception)
 ------------------------------
@@ -232,6 +234,26 @@ class ForecastRun:
     ) -> DemandPaths:
         """Draw ``n_paths`` demand paths per series from this forecast's distributions."""
         return self.distribution.sample(n_paths, seed, step_correlation=step_correlation)
+
+    def firm_orders(self) -> pd.DataFrame:
+        """Return the firm orders inside the forecast, one row per series and week.
+
+        Returns
+        -------
+        DataFrame
+            ``series_id, date, quantity``: the known units (tenders, maintenance
+            campaigns, see ``firm_event_types`` of :func:`run_forecast`) added on top
+            of the method's forecast in that week; weeks without any are left out.
+        """
+        shift = self.distribution.shift
+        rows, weeks = np.nonzero(shift > 0) if shift.size else (np.array([], int),) * 2
+        return pd.DataFrame(
+            {
+                "series_id": self.distribution.series_ids[rows].astype(str),
+                "date": self.distribution.dates[weeks],
+                "quantity": shift[rows, weeks].astype(float),
+            }
+        )
 
 
 def _candidate_lists(

@@ -22,7 +22,10 @@ so each family's standard deviation is multiplied by a *scale* fitted on backtes
 errors: :func:`calibrate_scale` finds the scale at which the central band between
 the outermost requested quantiles covers its nominal share of the backtest's
 actual demand (a split-conformal style correction, computed only from data before
-each backtest origin).
+each backtest origin). Weeks without demand always fall inside a count band, so
+intermittent demand often cannot be held down to the nominal share; the band then
+stays as narrow as the data allow rather than piling mass on zero (see
+:func:`calibrate_scale`).
 """
 
 from __future__ import annotations
@@ -256,7 +259,11 @@ def calibrate_scale(
     (scale, coverage, n_points)
         The multiplier, the backtest coverage it reaches and the points used.
         Coverage of discrete demand moves in steps, so it may not hit the target
-        exactly; the multiplier is the one of the grid coming closest.
+        exactly; the multiplier is the one of the grid coming closest, among those
+        no wider than the first multiplier of highest coverage (beyond it, a count
+        distribution only gains coverage of zero weeks by losing the others).
+        Discrete demand often stays above the target: a band cannot hold less than
+        the weeks without demand.
     """
     actual = np.asarray(actual, dtype=float)
     target = upper - lower
@@ -276,16 +283,22 @@ def calibrate_scale(
     def coverage(scale: float) -> float:
         return float(np.nanmean(band_coverage(y, m, v, fam, lower, upper, scale=scale)))
 
-    # Coverage is not monotone in the scale for counts (a wider negative binomial
-    # at the same mean piles mass on zero and can lower its upper quantile), so
-    # search a grid and keep the scale closest to the target, the smallest on ties.
+    # Coverage is not monotone in the scale for counts: a wider negative binomial at
+    # the same mean piles mass on zero and lowers its upper quantile, so past some
+    # width coverage falls again. Reaching the target there would mean a band that
+    # misses every week with a little demand (an upper quantile of 0 for a series
+    # selling in a quarter of its weeks), so only scales up to the widest useful one
+    # (the first of highest coverage) are candidates. Of those, the one closest to
+    # the target wins, the smallest on ties; discrete demand may stay above target.
     grid = np.geomspace(bounds[0], bounds[1], n_grid)
     reached = np.array([coverage(s) for s in grid])
-    best = int(np.argmin(np.round(np.abs(reached - target), 6)))
-    # Refine between the best point's neighbours.
-    fine = np.geomspace(grid[max(best - 1, 0)], grid[min(best + 1, n_grid - 1)], 17)
+    peak = int(np.argmax(np.round(reached, 6)))
+    best = int(np.argmin(np.round(np.abs(reached[: peak + 1] - target), 6)))
+    # Refine between the best point's neighbours (not beyond the peak).
+    fine = np.geomspace(grid[max(best - 1, 0)], grid[min(best + 1, peak)], 17)
     fine_reached = np.array([coverage(s) for s in fine])
-    grid, reached = np.concatenate([grid, fine]), np.concatenate([reached, fine_reached])
+    grid = np.concatenate([grid[: peak + 1], fine])
+    reached = np.concatenate([reached[: peak + 1], fine_reached])
     gap = np.round(np.abs(reached - target), 6)
     best = int(np.lexsort((grid, gap))[0])
     return float(grid[best]), float(reached[best]), n_points

@@ -271,6 +271,14 @@ def forecast_drivers(
         ``n_weeks`` and, with ``run``, ``model``. Trend needs 13 weeks and
         seasonality a season and a half of history; events only appear where
         their regressor varies in the window.
+
+        ``typical, effect, effect_low, effect_high`` put every driver in units a
+        week: for an event, ``typical`` is the mean non-zero value of its regressor
+        in the window (a tender's usual quantity, 1 for an indicator, the size of a
+        reimbursement step) and ``effect`` the estimate times it, the demand a
+        typical event adds (negative: removes) in a week it applies, with its
+        interval; for the other drivers ``typical`` is 1 and ``effect`` the
+        estimate.
     """
     panel = to_weekly_panel(history)
     exog, names = build_exog(
@@ -280,6 +288,7 @@ def forecast_drivers(
     rng = np.random.default_rng(seed)
     weeks_all = np.arange(len(panel.dates))
     rows: list[dict] = []
+    typical: dict[tuple[str, str], float] = {}
     start = panel.start
     for i, series_id in enumerate(panel.series_ids):
         if wanted is not None and series_id not in wanted:
@@ -288,6 +297,12 @@ def forecast_drivers(
         y = panel.values[i, first:]
         if y.size == 0:
             continue
+        if exog is not None:
+            for k, name in enumerate(names):
+                column = exog[i, first:, k]
+                active = column[column != 0]
+                if active.size:
+                    typical[(str(series_id), name)] = float(active.mean())
         rows.extend(
             _driver_rows(
                 str(series_id),
@@ -347,6 +362,20 @@ def forecast_drivers(
             n_weeks = drivers.drop_duplicates("series_id").set_index("series_id")["n_weeks"]
             extra["n_weeks"] = extra["series_id"].map(n_weeks)
             drivers = pd.concat([drivers[keep], extra], ignore_index=True)
+    keys = zip(drivers["series_id"].astype(str), drivers["driver"], strict=True)
+    factor = np.array(
+        [
+            typical.get(key, np.nan) if kind == "event" else 1.0
+            for key, kind in zip(keys, drivers["kind"], strict=True)
+        ],
+        dtype=float,
+    )
+    drivers["typical"] = factor
+    drivers["effect"] = drivers["estimate"].to_numpy(dtype=float) * factor
+    low = drivers["ci_low"].to_numpy(dtype=float) * factor
+    high = drivers["ci_high"].to_numpy(dtype=float) * factor
+    drivers["effect_low"] = np.fmin(low, high)
+    drivers["effect_high"] = np.fmax(low, high)
     kind_order = {"level": 0, "trend": 1, "seasonality": 2, "event": 3}
     drivers = drivers.assign(_order=drivers["kind"].map(kind_order))
     drivers = drivers.sort_values(["series_id", "_order", "driver"], kind="stable")
