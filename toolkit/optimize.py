@@ -1,0 +1,538 @@
+"""Safety-stock placement in supply networks: the guaranteed-service model, solved exactly.
+
+The model (Graves and Willems 2000)
+-----------------------------------
+Every node ``j`` of a supply network (edges run from supplier to customer) promises
+its customers an *outbound service time* ``S_j`` and is promised an *inbound service
+time* ``SI_j`` by its suppliers: it can start on an order once every supplier has
+delivered, so ``SI_j >= S_i`` for every supplier ``i`` (and ``SI_j`` is at least the
+node's ``external_inbound_cst``, the time outside suppliers quote a source). After
+its processing time ``T_j`` the node must ship within ``S_j``; stock covers the gap,
+the *net replenishment time* ``NRT_j = SI_j + T_j - S_j >= 0``. With demand bounded by
+``mu + z sigma sqrt(t)`` over ``t`` periods the node holds
+
+    safety_stock_j = z_j sigma_j sqrt(NRT_j),    base_stock_j = mu_j NRT_j + safety_stock_j,
+
+and the placement minimizes the holding cost ``sum_j h_j z_j sigma_j sqrt(NRT_j)``
+subject to ``0 <= S_j <= max_outbound_cst_j`` (0 at demand nodes unless given).
+
+Per-node rules
+--------------
+``must_hold``
+    The node is a stocking point that serves its customers from stock: ``S_j = 0``.
+    Its safety stock then covers its whole replenishment time ``SI_j + T_j``, which
+    includes its own processing time.
+``may_not_hold``
+    The node holds no safety stock: ``NRT_j = 0``, it passes its full replenishment
+    time downstream (``S_j = SI_j + T_j``).
+
+How it is solved (exactly)
+--------------------------
+The cost is concave, so an optimum lies at a vertex of the constraint polytope,
+where every service time is a bound plus or minus processing times along a path:
+a finite candidate set (:mod:`toolkit.gsm_candidates`), the integers where processing
+times are integers. Tree-shaped parts of the network are solved exactly by folding
+them into the rest (:mod:`toolkit.gsm_reduction`); the remaining core is a SCIP MILP
+with one binary per candidate (SI, S) pair of each node, the square root evaluated
+exactly at each candidate (:mod:`toolkit.gsm_milp`). When the candidate pairs are
+too many, they are priced from the MILP's LP relaxation and a reduced-cost argument
+proves that no omitted pair can improve the solution (:mod:`toolkit.gsm_columns`).
+
+Examples
+--------
+>>> import networkx as nx
+>>> g = nx.DiGraph()
+>>> g.add_node("plant", processing_time=4, holding_cost=1.0)
+>>> g.add_node("dc", processing_time=1, holding_cost=2.0, demand_mean=10, demand_std=3)
+>>> g.add_edge("plant", "dc")
+>>> plan = place_safety_stock(g, service_level=0.95)
+>>> plan.status, round(plan.total_cost, 2)
+('optimal', 22.07)
+>>> plan.to_frame()["outbound_service_time"].to_dict()
+{'plant': 0.0, 'dc': 0.0}
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
+from toolkit.gsm_columns import all_columns, generate_columns
+from toolkit.gsm_milp import (
+    Columns,
+    build_placement_model,
+    read_choice,
+    scip_version,
+    solve_placement_model,
+)
+from toolkit.gsm_network import (
+    TIME_TOLERANCE,
+    GsmNetwork,
+    InfeasibleError,
+    NetworkValidationError,
+    gsm_network,
+)
+from toolkit.gsm_reduction import ReducedNetwork, expand_choice, reduce_network, stage_table
+
+__all__ = [
+    "NetworkValidationError",
+    "InfeasibleError",
+    "CandidateLimitError",
+    "NodePlacement",
+    "SafetyStockPlan",
+    "place_safety_stock",
+    "cost_service_frontier",
+    "plot_cost_service_frontier",
+]
+
+log = logging.getLogger("toolkit.optimize")
+
+# The MILP gets every non-dominated candidate pair up to this many binaries; beyond,
+# the pairs are generated from its LP relaxation.
+FULL_MODEL_PAIRS = 20_000
+
+_FRAME_COLUMNS = [
+    "outbound_service_time",
+    "inbound_service_time",
+    "processing_time",
+    "net_replenishment_time",
+    "safety_factor",
+    "demand_mean",
+    "demand_std",
+    "safety_stock",
+    "base_stock",
+    "unit_holding_cost",
+    "holding_cost",
+]
+
+
+@dataclass(frozen=True)
+class NodePlacement:
+    """The placement at one node.
+
+    ``holding_cost`` is the cost per period of the node's safety stock
+    (``unit_holding_cost x safety_stock``).
+    """
+
+    node: Hashable
+    outbound_service_time: float
+    inbound_service_time: float
+    processing_time: float
+    net_replenishment_time: float
+    safety_factor: float
+    demand_mean: float
+    demand_std: float
+    safety_stock: float
+    base_stock: float
+    unit_holding_cost: float
+    holding_cost: float
+
+
+@dataclass(frozen=True)
+class SafetyStockPlan:
+    """Result of :func:`place_safety_stock`.
+
+    Attributes
+    ----------
+    placements : tuple of NodePlacement
+        The best solution found, one entry per node (topological order).
+    total_cost : float
+        Its holding cost of safety stock per period.
+    status : str
+        ``"optimal"`` (proven), ``"time_limit"``, ``"gap_limit"`` (stopped at the
+        requested gap) or another solver status. Only ``"optimal"`` is proven.
+    gap : float
+        Relative distance between ``total_cost`` and ``best_bound`` (0 when optimal).
+    best_bound : float
+        Proven lower bound on the optimal cost.
+    solve_seconds : float
+        Wall-clock seconds of the whole placement (validation to solution).
+    scip_version : str
+    method : str
+        ``"tree"`` (the reductions solved it, no MILP needed), ``"milp"`` (every
+        candidate pair in one MILP) or ``"column generation"``.
+    candidate_pairs : int
+        Binaries of the final MILP (0 for ``"tree"``).
+    bnb_nodes : int
+        Branch-and-bound nodes of the final MILP.
+    generation_rounds : int
+        LP rounds of column generation (0 without it).
+    """
+
+    placements: tuple[NodePlacement, ...]
+    total_cost: float
+    status: str
+    gap: float
+    best_bound: float
+    solve_seconds: float
+    scip_version: str
+    method: str
+    candidate_pairs: int
+    bnb_nodes: int
+    generation_rounds: int
+
+    @property
+    def is_optimal(self) -> bool:
+        """True only when optimality is proven."""
+        return self.status == "optimal"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node (index ``node``) with the service times and stocks."""
+        frame = pd.DataFrame(
+            [{name: getattr(p, name) for name in _FRAME_COLUMNS} for p in self.placements],
+            index=pd.Index([p.node for p in self.placements], name="node"),
+            columns=_FRAME_COLUMNS,
+        )
+        return frame
+
+
+def _stage_value(reduced: ReducedNetwork, key: int, row: int, col: int) -> float:
+    stage = reduced.stages[key]
+    return float(stage_table(reduced.network, stage, slice(row, row + 1))[0, col])
+
+
+def _placements(
+    network: GsmNetwork, outbound: np.ndarray, inbound: np.ndarray
+) -> tuple[NodePlacement, ...]:
+    replenishment = inbound + network.processing_time - outbound
+    if (replenishment < -TIME_TOLERANCE).any():
+        raise RuntimeError("internal error: a negative net replenishment time")
+    replenishment = np.where(replenishment > TIME_TOLERANCE, replenishment, 0.0)
+    safety = network.safety_factor * network.demand_std * np.sqrt(replenishment)
+    base = network.demand_mean * replenishment + safety
+    return tuple(
+        NodePlacement(
+            node=network.nodes[j],
+            outbound_service_time=float(outbound[j]),
+            inbound_service_time=float(inbound[j]),
+            processing_time=float(network.processing_time[j]),
+            net_replenishment_time=float(replenishment[j]),
+            safety_factor=float(network.safety_factor[j]),
+            demand_mean=float(network.demand_mean[j]),
+            demand_std=float(network.demand_std[j]),
+            safety_stock=float(safety[j]),
+            base_stock=float(base[j]),
+            unit_holding_cost=float(network.unit_holding_cost[j]),
+            holding_cost=float(network.unit_holding_cost[j] * safety[j]),
+        )
+        for j in range(network.size)
+    )
+
+
+def _pair_count_estimate(reduced: ReducedNetwork) -> int:
+    return sum(int(np.prod(reduced.stages[k].shape)) for k in reduced.graph)
+
+
+def place_safety_stock(
+    graph: nx.DiGraph,
+    service_level: float | None = None,
+    *,
+    processing_time: str = "processing_time",
+    holding_cost: str = "holding_cost",
+    demand_mean: str = "demand_mean",
+    demand_std: str = "demand_std",
+    max_outbound_cst: str = "max_outbound_cst",
+    external_inbound_cst: str = "external_inbound_cst",
+    safety_factor: str = "safety_factor",
+    node_service_level: str = "service_level",
+    units: str = "units",
+    must_hold: Iterable[Hashable] = (),
+    may_not_hold: Iterable[Hashable] = (),
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    log_path: str | Path | None = None,
+    full_model_pairs: int = FULL_MODEL_PAIRS,
+) -> SafetyStockPlan:
+    """Place safety stock optimally in a supply network (guaranteed-service model).
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        Acyclic; edges run from supplier to customer. Node attributes (names set by
+        the keywords below): processing time, unit holding cost per period, and at
+        demand nodes (no customers) demand mean and standard deviation per period;
+        optionally a safety factor or service level, ``max_outbound_cst`` and
+        ``external_inbound_cst``. Internal nodes cover the demand they serve, pooled
+        (see :func:`toolkit.gsm_network.gsm_network`).
+    service_level : float, optional
+        Service level for nodes without their own ``safety_factor`` or service
+        level; the safety factor is its standard normal quantile.
+    processing_time, holding_cost, demand_mean, demand_std, max_outbound_cst,
+    external_inbound_cst, safety_factor, node_service_level : str
+        Node attribute names.
+    units : str
+        Edge attribute: units of the supplier's item per unit of the customer's
+        (default 1), used to pool demand through bills of material.
+    must_hold : iterable of nodes
+        Stocking points: ``S_j = 0`` (they serve from stock; their safety stock
+        covers their whole replenishment time, own processing time included).
+    may_not_hold : iterable of nodes
+        Nodes without safety stock: ``NRT_j = 0``.
+    time_limit : float, optional
+        Seconds for the whole solve. When reached, the best plan found is returned
+        with ``status="time_limit"`` and its proven ``best_bound``.
+    gap : float
+        Relative optimality gap at which to stop (0 = prove optimality).
+    log_path : str or Path, optional
+        File for SCIP's log of the MILP (the solver is silent otherwise).
+    full_model_pairs : int
+        Largest number of candidate pairs given to the MILP at once; larger models
+        are solved by column generation (both are exact).
+
+    Returns
+    -------
+    SafetyStockPlan
+
+    Raises
+    ------
+    NetworkValidationError
+        Cycles, missing or negative attributes, demand nodes without demand, a node
+        under both rules (the message names the node and attribute).
+    InfeasibleError
+        When no service times meet the bounds and rules; names the nodes whose
+        ``max_outbound_cst`` cannot be met and what forces them.
+    CandidateLimitError
+        Real-valued processing times whose candidate set is too large.
+    """
+    started = time.monotonic()
+    deadline = started + time_limit if time_limit is not None else None
+    network = gsm_network(
+        graph,
+        service_level,
+        processing_time=processing_time,
+        holding_cost=holding_cost,
+        demand_mean=demand_mean,
+        demand_std=demand_std,
+        max_outbound_cst=max_outbound_cst,
+        external_inbound_cst=external_inbound_cst,
+        safety_factor=safety_factor,
+        node_service_level=node_service_level,
+        units=units,
+        must_hold=must_hold,
+        may_not_hold=may_not_hold,
+    )
+    candidates = candidate_service_times(network)
+    reduced = reduce_network(network, candidates)
+    constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
+    log.info(
+        "safety-stock placement: %d nodes, %d candidate service times, %d stages left "
+        "after reductions",
+        network.size,
+        candidates.total,
+        reduced.graph.number_of_nodes(),
+    )
+
+    if reduced.graph.number_of_nodes() == 0:
+        outbound, inbound = expand_choice(reduced, {})
+        placements = _placements(network, outbound, inbound)
+        total = sum(p.holding_cost for p in placements)
+        return SafetyStockPlan(
+            placements,
+            total,
+            "optimal",
+            0.0,
+            total,
+            time.monotonic() - started,
+            scip_version(),
+            "tree",
+            0,
+            0,
+            0,
+        )
+
+    columns: dict[int, Columns] | None = None
+    if _pair_count_estimate(reduced) <= 4 * full_model_pairs:
+        columns = all_columns(reduced)
+        if sum(len(c) for c in columns.values()) > full_model_pairs:
+            columns = None
+    method = "milp"
+    complete, lower, upper, start, rounds = True, -math.inf, math.inf, None, 0
+    if columns is None:
+        method = "column generation"
+        remaining = None if deadline is None else deadline - time.monotonic()
+        generation = generate_columns(
+            reduced,
+            constant=constant,
+            deadline=None if remaining is None else time.monotonic() + 0.75 * remaining,
+            gap=gap,
+            restricted_solve=lambda cols: _restricted_solve(reduced, cols, constant, deadline),
+        )
+        columns, complete = generation.columns, generation.complete
+        lower, upper, start, rounds = (
+            generation.lower_bound,
+            generation.upper_bound,
+            generation.start,
+            generation.iterations,
+        )
+
+    model, handles = build_placement_model(reduced, columns, constant=constant)
+    remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
+    outcome = solve_placement_model(
+        model, handles, time_limit=remaining, gap=gap, log_path=log_path, start=start
+    )
+    if not outcome.has_solution:
+        if outcome.status == "infeasible":
+            raise InfeasibleError("SCIP found the placement model infeasible")
+        raise RuntimeError(f"SCIP returned no solution (status {outcome.status})")
+    choice = read_choice(model, handles)
+    pairs = {
+        key: (int(columns[key].rows[index]), int(columns[key].cols[index]))
+        for key, index in choice.items()
+    }
+    outbound, inbound = expand_choice(reduced, pairs)
+    placements = _placements(network, outbound, inbound)
+    total = sum(p.holding_cost for p in placements)
+    if abs(total - outcome.objective) > 1e-6 * max(1.0, abs(total)):
+        warnings.warn(
+            f"placement cost {total:.6g} differs from the MILP objective {outcome.objective:.6g}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    # The MILP's bound is a bound on the optimum only when its pairs are complete.
+    bound = max(lower, outcome.best_bound) if complete else lower
+    bound = min(bound, total)
+    relative_gap = (total - bound) / abs(total) if total else 0.0
+    if relative_gap <= 1e-9 or (outcome.status == "optimal" and complete):
+        status, relative_gap, bound = "optimal", 0.0, total
+    elif outcome.status == "optimal" or outcome.status == "gap_limit":
+        status = "gap_limit" if gap > 0 and relative_gap <= gap + 1e-12 else "time_limit"
+    else:
+        status = outcome.status
+    return SafetyStockPlan(
+        placements=placements,
+        total_cost=total,
+        status=status,
+        gap=relative_gap,
+        best_bound=bound,
+        solve_seconds=time.monotonic() - started,
+        scip_version=scip_version(model),
+        method=method,
+        candidate_pairs=sum(len(c) for c in columns.values()),
+        bnb_nodes=outcome.nodes,
+        generation_rounds=rounds,
+    )
+
+
+def _restricted_solve(
+    reduced: ReducedNetwork,
+    columns: dict[int, Columns],
+    constant: float,
+    deadline: float | None,
+) -> tuple[float, dict[int, int]] | None:
+    """A quick MILP over the generated pairs, for an upper bound."""
+    model, handles = build_placement_model(reduced, columns, constant=constant)
+    limit = 60.0 if deadline is None else max(1.0, 0.5 * (deadline - time.monotonic()))
+    outcome = solve_placement_model(model, handles, time_limit=limit)
+    if not outcome.has_solution:
+        return None
+    return outcome.objective, read_choice(model, handles)
+
+
+def cost_service_frontier(
+    graph: nx.DiGraph,
+    service_levels: Sequence[float] = (0.90, 0.95, 0.975, 0.99, 0.995),
+    **options,
+) -> pd.DataFrame:
+    """Optimal safety-stock cost at each service level (a fresh model per level).
+
+    Nodes with their own ``safety_factor`` or service level keep it; the others use
+    each level in turn.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        As for :func:`place_safety_stock`.
+    service_levels : sequence of float
+    **options
+        Keywords of :func:`place_safety_stock` (attribute names, rules, limits).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per level: ``service_level, total_cost, safety_stock`` (units summed
+        over nodes), ``stocking_nodes`` (nodes holding safety stock), ``status, gap,
+        best_bound, solve_seconds``.
+    """
+    rows = []
+    for level in service_levels:
+        plan = place_safety_stock(graph, level, **options)
+        frame = plan.to_frame()
+        rows.append(
+            {
+                "service_level": float(level),
+                "total_cost": plan.total_cost,
+                "safety_stock": float(frame["safety_stock"].sum()),
+                "stocking_nodes": int((frame["safety_stock"] > 0).sum()),
+                "status": plan.status,
+                "gap": plan.gap,
+                "best_bound": plan.best_bound,
+                "solve_seconds": plan.solve_seconds,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plot_cost_service_frontier(frame: pd.DataFrame, ax=None):
+    """Draw the cost-service frontier from :func:`cost_service_frontier`.
+
+    Points not proven optimal are drawn hollow and labelled with their status.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``service_level``, ``total_cost`` and ``status``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (a new figure when omitted).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    ordered = frame.sort_values("service_level")
+    ax.plot(ordered["service_level"], ordered["total_cost"], color="C0", zorder=1)
+    proven = ordered["status"] == "optimal"
+    ax.scatter(
+        ordered.loc[proven, "service_level"],
+        ordered.loc[proven, "total_cost"],
+        color="C0",
+        zorder=2,
+        label="proven optimal",
+    )
+    if (~proven).any():
+        ax.scatter(
+            ordered.loc[~proven, "service_level"],
+            ordered.loc[~proven, "total_cost"],
+            facecolors="white",
+            edgecolors="C3",
+            zorder=2,
+            label="not proven optimal",
+        )
+        for _, row in ordered.loc[~proven].iterrows():
+            ax.annotate(
+                row["status"],
+                (row["service_level"], row["total_cost"]),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=8,
+            )
+    ax.set_xlabel("service level")
+    ax.set_ylabel("safety-stock holding cost per period")
+    ax.set_title("Cost of service")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left")
+    return ax
