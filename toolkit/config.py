@@ -285,17 +285,30 @@ class ForecastParams(_Section):
 
 
 class OptimizeParams(_Section):
-    """Safety-stock placement."""
+    """Safety-stock placement (see :mod:`toolkit.safety_stock_plan`)."""
 
     service_level: ServiceLevel = 0.95
+    """Target of a market without a segment target (segment targets come first)."""
     frontier: list[ServiceLevel] = Field(
         default_factory=lambda: [0.90, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995]
     )
+    """Uniform service levels of the cost-service frontier."""
+    frontier_value_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    """The frontier solves the most valuable SKUs covering this share of the demand value."""
+    frontier_min_skus: int = Field(default=10, ge=1)
+    """...and at least this many SKUs (when the region has as many)."""
     time_limit_seconds: float = Field(default=60.0, gt=0)
+    """Solver seconds per SKU; a SKU stopped by it keeps its best plan, marked."""
     max_skus: int = Field(default=0, ge=0)
     """Optimize at most this many SKUs (highest value first); 0 = all."""
     must_hold: list[str] = Field(default_factory=list)
+    """Site ids that must hold safety stock (serve from stock)."""
     may_not_hold: list[str] = Field(default_factory=list)
+    """Site ids that may hold no safety stock."""
+    n_jobs: int | None = 1
+    """Worker processes (null: every core; the pipeline runs two regions at once)."""
+    chunk_size: int | None = Field(default=None, gt=0)
+    """SKUs per parallel task (null: automatic)."""
 
 
 class SimulateParams(_Section):
