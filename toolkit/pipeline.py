@@ -241,7 +241,17 @@ def run_region(
     )
 
 
+_TONE_COLOURS = {"good": "#1a7f37", "bad": "#cf222e", "warn": "#9a6700"}
+
+
+def _notebook_label(name: str) -> str:
+    """``03_forecast`` -> ``Forecast``: what a reader clicks on."""
+    words = name.split("_", 1)[-1].replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
 def _index_rows(results: Sequence[RegionResult]) -> tuple[list[str], list[list[str]]]:
+    """Column labels (the primary headlines) and each region's cells as HTML."""
     columns: dict[str, str] = {}
     for result in results:
         for items in result.summary.get("headlines", {}).values():
@@ -255,8 +265,13 @@ def _index_rows(results: Sequence[RegionResult]) -> tuple[list[str], list[list[s
         for items in result.summary.get("headlines", {}).values():
             for item in items:
                 if item["key"] in columns:
-                    values[item["key"]] = format_value(item["value"], item["unit"], currency)
-        rows.append([values.get(key, "–") for key in columns])
+                    text = html.escape(format_value(item["value"], item["unit"], currency))
+                    colour = _TONE_COLOURS.get(item.get("tone", ""))
+                    numeric = item["unit"] != "text"
+                    style = f' style="color:{colour}"' if colour else ""
+                    css = "num" if numeric else "wrap"
+                    values[item["key"]] = f'<td class="{css}"{style}>{text}</td>'
+        rows.append([values.get(key, '<td class="num">–</td>') for key in columns])
     return list(columns.values()), rows
 
 
@@ -265,25 +280,26 @@ def write_index(run_dir: Path, results: Sequence[RegionResult], run_id: str) -> 
     labels, rows = _index_rows(results)
     body_rows = []
     for result, values in zip(results, rows, strict=True):
-        links = " · ".join(
-            f'<a href="{html.escape(nb.html)}">{html.escape(nb.notebook)}</a>'
-            + ("" if nb.status == "ok" else " <b>(failed)</b>")
+        links = "<br>".join(
+            f'<a href="{html.escape(nb.html)}">{html.escape(_notebook_label(nb.notebook))}</a>'
+            + ("" if nb.status == "ok" else ' <b style="color:#cf222e">(failed)</b>')
             for nb in result.notebooks
             if nb.html
         )
         status = (
-            '<span style="color:#1a7f37;font-weight:600">ok</span>'
+            '<span style="color:#1a7f37;font-weight:600">complete</span>'
             if result.status == "ok"
             else '<span style="color:#cf222e;font-weight:600">failed</span>'
         )
         reason = (
-            f'<div style="color:#cf222e;font-size:12px">{html.escape(result.error[:400])}</div>'
+            f'<div style="color:#cf222e;font-size:12px;white-space:normal;max-width:360px">'
+            f"{html.escape(result.error[:400])}</div>"
             if result.error
             else ""
         )
-        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in values)
         body_rows.append(
-            f"<tr><td><b>{html.escape(result.region)}</b></td><td>{status}{reason}</td>{cells}<td>{links}</td></tr>"
+            f"<tr><td><b>{html.escape(result.region)}</b></td><td>{status}{reason}</td>"
+            f'{"".join(values)}<td style="font-size:12.5px">{links}</td></tr>'
         )
     header = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
     versions = software_versions()
@@ -291,11 +307,12 @@ def write_index(run_dir: Path, results: Sequence[RegionResult], run_id: str) -> 
 <html lang="en"><head><meta charset="utf-8"><title>Inventory network reports · {html.escape(run_id)}</title>
 {REPORT_CSS}
 <style>body{{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:28px;color:#1f2328}}
-h1{{font-size:24px;margin-bottom:2px}} .meta{{color:#57606a;font-size:13px}}</style></head>
+h1{{font-size:24px;margin-bottom:2px}} .meta{{color:#57606a;font-size:13px}}
+table.tk-table th{{white-space:normal;max-width:120px;vertical-align:bottom}} table.tk-table td{{vertical-align:top}}</style></head>
 <body><h1>Inventory network reports</h1>
 <div class="meta">Run {html.escape(run_id)} · toolkit {html.escape(__version__)} ·
 SCIP {html.escape(versions.get("scip", "?"))} · generated {dt.datetime.now().isoformat(timespec="seconds")}</div>
-<table class="tk-table"><thead><tr><th>Region</th><th>Status</th>{header}<th>Reports</th></tr></thead>
+<table class="tk-table"><thead><tr><th>Region</th><th>Run</th>{header}<th>Reports</th></tr></thead>
 <tbody>{"".join(body_rows)}</tbody></table>
 </body></html>"""
     path = run_dir / "index.html"
