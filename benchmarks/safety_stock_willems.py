@@ -84,7 +84,9 @@ def main() -> None:
     args = parser.parse_args()
 
     reported = [float(x) for x in (args.data / "reported_optimal_cost.txt").read_text().split()]
-    print(f"Python {platform.python_version()} on {platform.machine()}, time limit {args.time_limit:g} s")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, time limit {args.time_limit:g} s"
+    )
     header = f"{'chain':>5} {'stages':>6} {'cost':>14} {'x0.35/rep':>9} {'status':>10} {'gap':>8} {'method':>17} {'nodes':>5} {'seconds':>8}"
     print(header)
     rows = []
@@ -100,8 +102,10 @@ def main() -> None:
         _save(rows, args.output)
     frame = pd.DataFrame(rows)
     proven = (frame["status"] == "optimal").sum()
-    print(f"{proven} of {len(frame)} chains proven optimal; total {frame['seconds'].sum():.0f} s, "
-          f"largest time {frame['seconds'].max():.1f} s; results in {args.output}")
+    print(
+        f"{proven} of {len(frame)} chains proven optimal; total {frame['seconds'].sum():.0f} s, "
+        f"largest time {frame['seconds'].max():.1f} s; results in {args.output}"
+    )
 
 
 def _save(rows: list[dict], output: Path) -> None:

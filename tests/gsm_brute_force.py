@@ -41,7 +41,9 @@ def brute_force(graph: nx.DiGraph, must_hold, may_not_hold, step: float) -> floa
     times = np.array([graph.nodes[n]["processing_time"] for n in order])
     weights = np.array(
         [
-            graph.nodes[n]["holding_cost"] * graph.nodes[n]["safety_factor"] * graph.nodes[n]["demand_std"]
+            graph.nodes[n]["holding_cost"]
+            * graph.nodes[n]["safety_factor"]
+            * graph.nodes[n]["demand_std"]
             for n in order
         ]
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from pathlib import Path
 
@@ -27,7 +26,7 @@ def _camera():
 
 
 def test_candidates_are_integers_for_integer_data_and_include_downstream_quotes():
-    graph, network = _camera()
+    network = _camera()[1]
     candidates = candidate_service_times(network)
     for values in candidates.outbound + candidates.inbound:
         assert np.array_equal(values, np.round(values))
@@ -44,8 +43,14 @@ def test_real_valued_candidates_hold_the_sums_and_differences():
     graph = nx.DiGraph()
     graph.add_node("p", processing_time=1.3, holding_cost=1.0)
     graph.add_node("q", processing_time=0.4, holding_cost=1.0)
-    graph.add_node("m", processing_time=0.7, holding_cost=1.0, demand_mean=1, demand_std=1,
-                   max_outbound_cst=0.9)
+    graph.add_node(
+        "m",
+        processing_time=0.7,
+        holding_cost=1.0,
+        demand_mean=1,
+        demand_std=1,
+        max_outbound_cst=0.9,
+    )
     graph.add_edges_from([("p", "m"), ("q", "m")])
     candidates = candidate_service_times(gsm_network(graph, 0.9))
     m = 2
@@ -58,10 +63,23 @@ def test_real_valued_candidates_hold_the_sums_and_differences():
 def test_irregular_real_times_match_brute_force_on_the_decimal_grid():
     graph = nx.DiGraph()
     for name, time, cost in (("p", 1.3, 1.0), ("q", 0.4, 3.0), ("r", 0.8, 0.5)):
-        graph.add_node(name, processing_time=time, holding_cost=cost, safety_factor=1.0, demand_std=2.0,
-                       demand_mean=1.0)
-    graph.add_node("m", processing_time=0.7, holding_cost=2.0, safety_factor=1.0, demand_std=3.0,
-                   demand_mean=1.0, max_outbound_cst=0.9)
+        graph.add_node(
+            name,
+            processing_time=time,
+            holding_cost=cost,
+            safety_factor=1.0,
+            demand_std=2.0,
+            demand_mean=1.0,
+        )
+    graph.add_node(
+        "m",
+        processing_time=0.7,
+        holding_cost=2.0,
+        safety_factor=1.0,
+        demand_std=3.0,
+        demand_mean=1.0,
+        max_outbound_cst=0.9,
+    )
     graph.add_edges_from([("p", "r"), ("q", "r"), ("p", "m"), ("r", "m")])
     expected = brute_force(graph, set(), set(), 0.1)
     plan = place_safety_stock(graph)
@@ -76,7 +94,7 @@ def test_candidate_limit():
 
 
 def test_a_tree_reduces_completely():
-    graph, network = _camera()
+    network = _camera()[1]
     reduced = reduce_network(network, candidate_service_times(network))
     assert reduced.graph.number_of_nodes() == 0
     assert len(reduced.fixed) == 1
@@ -90,8 +108,16 @@ def test_twin_sources_merge_and_the_core_survives():
         graph.add_node(name, processing_time=1, holding_cost=2.0, demand_mean=1, demand_std=1)
     # p1-a-p3-c-p2-b-p1 is a cycle; p4 supplies what p1 supplies: the two merge.
     graph.add_edges_from(
-        [("p1", "a"), ("p1", "b"), ("p2", "b"), ("p2", "c"), ("p3", "c"), ("p3", "a"),
-         ("p4", "a"), ("p4", "b")]
+        [
+            ("p1", "a"),
+            ("p1", "b"),
+            ("p2", "b"),
+            ("p2", "c"),
+            ("p3", "c"),
+            ("p3", "a"),
+            ("p4", "a"),
+            ("p4", "b"),
+        ]
     )
     network = gsm_network(graph, 0.95)
     reduced = reduce_network(network, candidate_service_times(network))
@@ -117,12 +143,16 @@ def test_pareto_pairs_are_not_dominated():
         waits = stage.inbound[columns.rows]
         quotes = stage.outbound[columns.cols]
         for k in range(len(columns)):
-            dominating = (waits >= waits[k]) & (quotes <= quotes[k]) & (columns.costs <= columns.costs[k])
+            dominating = (
+                (waits >= waits[k]) & (quotes <= quotes[k]) & (columns.costs <= columns.costs[k])
+            )
             assert dominating.sum() == 1  # only itself
         # every finite pair is dominated by (or is) a kept pair
         for r, c in zip(*np.nonzero(np.isfinite(table)), strict=True):
-            kept = (waits >= stage.inbound[r]) & (quotes <= stage.outbound[c]) & (
-                columns.costs <= table[r, c] + 1e-12
+            kept = (
+                (waits >= stage.inbound[r])
+                & (quotes <= stage.outbound[c])
+                & (columns.costs <= table[r, c] + 1e-12)
             )
             assert kept.any()
 

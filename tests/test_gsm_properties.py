@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+from gsm_brute_force import brute_force
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from gsm_brute_force import brute_force
 
 from toolkit.optimize import InfeasibleError, place_safety_stock
 
@@ -52,7 +51,10 @@ def _check(graph, must_hold, may_not_hold, step, full_model_pairs):
     if expected is None:
         with pytest.raises(InfeasibleError):
             place_safety_stock(
-                graph, must_hold=must_hold, may_not_hold=may_not_hold, full_model_pairs=full_model_pairs
+                graph,
+                must_hold=must_hold,
+                may_not_hold=may_not_hold,
+                full_model_pairs=full_model_pairs,
             )
         return
     plan = place_safety_stock(
@@ -63,7 +65,10 @@ def _check(graph, must_hold, may_not_hold, step, full_model_pairs):
     frame = plan.to_frame()
     # The reported service times are feasible.
     for supplier, customer in graph.edges:
-        assert frame.at[customer, "inbound_service_time"] >= frame.at[supplier, "outbound_service_time"] - 1e-9
+        assert (
+            frame.at[customer, "inbound_service_time"]
+            >= frame.at[supplier, "outbound_service_time"] - 1e-9
+        )
     assert (frame["net_replenishment_time"] >= 0).all()
     assert (frame.loc[list(must_hold), "outbound_service_time"] == 0).all()
     assert (frame.loc[list(may_not_hold), "net_replenishment_time"] == 0).all()

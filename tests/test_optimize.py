@@ -157,7 +157,13 @@ def test_distribution_by_hand_pools_demand():
     graph = _graph(
         {
             "D": {"processing_time": 3, "holding_cost": 1.0, **unit},
-            "M1": {"processing_time": 1, "holding_cost": 2.0, "demand_mean": 5, "demand_std": 3.0, **unit},
+            "M1": {
+                "processing_time": 1,
+                "holding_cost": 2.0,
+                "demand_mean": 5,
+                "demand_std": 3.0,
+                **unit,
+            },
             "M2": {
                 "processing_time": 2,
                 "holding_cost": 2.0,
@@ -196,7 +202,12 @@ def test_units_per_parent_scale_pooled_demand():
 def test_service_levels_per_node_and_given_sigma_override():
     graph = _graph(
         {
-            "plant": {"processing_time": 2, "holding_cost": 1.0, "service_level": 0.99, "demand_std": 7.0},
+            "plant": {
+                "processing_time": 2,
+                "holding_cost": 1.0,
+                "service_level": 0.99,
+                "demand_std": 7.0,
+            },
             "dc": {"processing_time": 1, "holding_cost": 1.0, "demand_mean": 1, "demand_std": 1.0},
         },
         [("plant", "dc")],
@@ -292,8 +303,9 @@ def test_infeasible_rules_name_the_sink_and_the_chain():
 def test_cycle_is_named():
     graph = _diamond()
     graph.add_edge("m", "s")
-    with pytest.raises(NetworkValidationError, match="cycle: 's' -> 'a' -> 'm' -> 's'|cycle"):
+    with pytest.raises(NetworkValidationError, match=r"the supply graph has a cycle: ") as info:
         place_safety_stock(graph, 0.95)
+    assert "'m' -> 's'" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -351,14 +363,23 @@ def test_column_generation_path_matches_the_full_model():
     assert generated.total_cost == pytest.approx(full.total_cost, rel=1e-9)
 
 
-def test_unproven_plan_reports_its_bound(monkeypatch):
+@pytest.mark.parametrize(
+    ("stopped", "status"), [("deadline", "time_limit"), ("stalled", "not_proven")]
+)
+def test_unproven_plan_reports_its_bound(monkeypatch, stopped, status):
     # Column generation that stops with pairs left unpriced cannot prove optimality.
     original = optimize.generate_columns
 
     def stopped_early(reduced, **kwargs):
         result = original(reduced, **kwargs)
         return ColumnGenerationResult(
-            result.columns, False, 0.9 * result.upper_bound, result.upper_bound, result.start, 1
+            result.columns,
+            False,
+            0.9 * result.upper_bound,
+            result.upper_bound,
+            result.start,
+            1,
+            stopped,
         )
 
     monkeypatch.setattr(optimize, "generate_columns", stopped_early)
@@ -366,7 +387,7 @@ def test_unproven_plan_reports_its_bound(monkeypatch):
     graph.add_edge("s", "m")
     plan = place_safety_stock(graph, 0.95, full_model_pairs=1)
     assert not plan.is_optimal
-    assert plan.status == "time_limit"
+    assert plan.status == status
     assert plan.best_bound == pytest.approx(0.9 * plan.total_cost)
     assert plan.gap == pytest.approx(0.1)
     assert len(plan.to_frame()) == 4

@@ -54,7 +54,7 @@ def pareto_columns(reduced: ReducedNetwork, key: int) -> Columns:
     an earlier quote still suits the customers.
     """
     network, stage = reduced.network, reduced.stages[key]
-    n_rows, n_cols = stage.shape
+    n_cols = stage.shape[1]
     blocks = list(table_chunks(network, stage))
     below = np.full(n_cols, np.inf)  # best over later rows, quotes <= each column
     kept_rows, kept_cols, kept_costs = [], [], []
@@ -99,6 +99,9 @@ class ColumnGenerationResult:
         Index into ``columns`` of the best solution found, per stage.
     iterations : int
         LP rounds.
+    stopped : str
+        Why generation stopped: ``"converged"`` (no pair prices out), ``"closed"``
+        (bounds met), ``"gap"``, ``"deadline"`` or ``"stalled"``.
     """
 
     columns: dict[int, Columns]
@@ -107,6 +110,7 @@ class ColumnGenerationResult:
     upper_bound: float
     start: dict[int, int] | None
     iterations: int
+    stopped: str = "converged"
 
 
 class _Master:
@@ -174,7 +178,10 @@ class _Master:
             at = np.searchsorted(self.waits[customer], values - TIME_TOLERANCE, side="left")
             r = count + np.arange(len(values))
             edge_rows += [r, r]
-            edge_cols += [self.u_first[supplier] + np.arange(len(values)), self.w_first[customer] + at]
+            edge_cols += [
+                self.u_first[supplier] + np.arange(len(values)),
+                self.w_first[customer] + at,
+            ]
             edge_vals += [np.ones(len(values)), -np.ones(len(values))]
             self.edge_index.append((supplier, customer, values))
             count += len(values)
@@ -201,7 +208,7 @@ class _Master:
         prices: dict[int, tuple[np.ndarray, np.ndarray]],
         pi: dict[int, float],
         keep: dict[int, tuple[int, int]] | None,
-        rounds: int = 5,
+        rounds: int = 10,
     ) -> int:
         """Drop pairs unused for ``rounds`` rounds whose reduced cost is positive.
 
@@ -263,7 +270,9 @@ class _Master:
         ub = None
         if self.aux_ub is not None:
             r, c, v = self.aux_ub
-            ub = coo_matrix((v, (r, c + n_pairs)), shape=(self.n_edge_rows, n_pairs + self.n_aux)).tocsr()
+            ub = coo_matrix(
+                (v, (r, c + n_pairs)), shape=(self.n_edge_rows, n_pairs + self.n_aux)
+            ).tocsr()
         result = linprog(
             np.concatenate([*costs, np.zeros(self.n_aux)]),
             A_ub=ub,
@@ -291,9 +300,7 @@ class _Master:
                 start += len(quotes)
         return float(result.fun), values, duals, edge_duals
 
-    def integral_choice(
-        self, values: dict[int, np.ndarray]
-    ) -> dict[int, tuple[int, int]] | None:
+    def integral_choice(self, values: dict[int, np.ndarray]) -> dict[int, tuple[int, int]] | None:
         choice = {}
         for key, x in values.items():
             best = int(np.argmax(x))
@@ -319,7 +326,10 @@ def _stage_prices(master: _Master, mu: np.ndarray) -> dict[int, tuple[np.ndarray
     earns ``sum mu`` over its suppliers' rows at quotes ``t <= SI``.
     """
     prices = {
-        key: (np.zeros(master.reduced.stages[key].shape[0]), np.zeros(master.reduced.stages[key].shape[1]))
+        key: (
+            np.zeros(master.reduced.stages[key].shape[0]),
+            np.zeros(master.reduced.stages[key].shape[1]),
+        )
         for key in master.keys
     }
     start = 0
@@ -394,6 +404,7 @@ def generate_columns(
     pairs_per_round: int = 20,
     smoothing: float = 0.7,
     max_included: int = 50_000,
+    prune_above: int = 20_000,
     restricted_solve=None,
 ) -> ColumnGenerationResult:
     """Generate the candidate pairs of the placement MILP by pricing its LP relaxation.
@@ -413,6 +424,9 @@ def generate_columns(
         Weight of the best dual point in the pricing point (0 = plain LP duals).
     max_included : int
         Most pairs the final enumeration may add.
+    prune_above : int
+        Above this many generated pairs, pairs unused for ten rounds and with positive
+        reduced cost are dropped from the LP.
     restricted_solve : callable, optional
         ``restricted_solve(columns) -> (value, start) or None``: a quick MILP over the
         generated pairs, used for an upper bound when the LP stays fractional.
@@ -445,7 +459,8 @@ def generate_columns(
             [edge_duals[(s, c)][1] for s, c, _ in master.edge_index] or [np.zeros(0)]
         )
         mu_s = mu_lp if center is None else smoothing * center + (1 - smoothing) * mu_lp
-        master.prune(values, _stage_prices(master, mu_lp), pi, start)
+        if sum(len(p) for p in master.pairs.values()) > prune_above:
+            master.prune(values, _stage_prices(master, mu_lp), pi, start)
         added, bound_s, minima_s = _price_round(master, tables, mu_s, mu_lp, pi, pairs_per_round)
         bound_s += constant
         if bound_s > best_bound:
@@ -472,14 +487,21 @@ def generate_columns(
         )
         if not added:
             best_bound = max(best_bound, lp_value)
-        closed = upper - best_bound <= 1e-9 * max(1.0, abs(upper))
-        if closed or not added:
+        if upper - best_bound <= 1e-9 * max(1.0, abs(upper)):
+            stopped = "closed"
+            break
+        if not added:
+            stopped = "converged"
             break
         if gap > 0 and upper < np.inf and upper - best_bound <= gap * abs(upper):
+            stopped = "gap"
             break
         if deadline is not None and time.monotonic() > deadline:
+            stopped = "deadline"
             break
-        if stalled >= 30 and upper < np.inf:
+        if stalled >= 30 and upper - best_bound <= 1e-3 * abs(upper):
+            # The bound tails off; the final enumeration closes a gap this small.
+            stopped = "stalled"
             break
     if upper == np.inf and restricted_solve is not None:
         columns = master.columns()
@@ -513,7 +535,9 @@ def generate_columns(
     )
     index = {key: {pair: i for i, pair in enumerate(master.pairs[key])} for key in master.keys}
     start_index = {key: index[key][pair] for key, pair in start.items()}
-    return ColumnGenerationResult(columns, complete, best_bound, upper, start_index, iterations)
+    return ColumnGenerationResult(
+        columns, complete, best_bound, upper, start_index, iterations, stopped
+    )
 
 
 def _pair_costs(tables: _Tables, key: int, pairs: list[tuple[int, int]]) -> list[float]:

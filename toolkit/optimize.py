@@ -150,7 +150,9 @@ class SafetyStockPlan:
         Its holding cost of safety stock per period.
     status : str
         ``"optimal"`` (proven), ``"time_limit"``, ``"gap_limit"`` (stopped at the
-        requested gap) or another solver status. Only ``"optimal"`` is proven.
+        requested gap), ``"not_proven"`` (the candidate pairs that could still
+        improve the plan were too many to enumerate) or another SCIP status. Only
+        ``"optimal"`` is proven.
     gap : float
         Relative distance between ``total_cost`` and ``best_bound`` (0 when optimal).
     best_bound : float
@@ -356,7 +358,7 @@ def place_safety_stock(
         if sum(len(c) for c in columns.values()) > full_model_pairs:
             columns = None
     method = "milp"
-    complete, lower, upper, start, rounds = True, -math.inf, math.inf, None, 0
+    complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
     if columns is None:
         method = "column generation"
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -368,23 +370,23 @@ def place_safety_stock(
             restricted_solve=lambda cols: _restricted_solve(reduced, cols, constant, deadline),
         )
         columns, complete = generation.columns, generation.complete
-        lower, upper, start, rounds = (
-            generation.lower_bound,
-            generation.upper_bound,
-            generation.start,
-            generation.iterations,
-        )
+        lower, start, rounds = generation.lower_bound, generation.start, generation.iterations
+        stopped = generation.stopped
 
     model, handles = build_placement_model(reduced, columns, constant=constant)
     remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
     outcome = solve_placement_model(
         model, handles, time_limit=remaining, gap=gap, log_path=log_path, start=start
     )
-    if not outcome.has_solution:
-        if outcome.status == "infeasible":
-            raise InfeasibleError("SCIP found the placement model infeasible")
+    if outcome.has_solution:
+        choice = read_choice(model, handles)
+    elif start is not None:
+        # SCIP stopped before taking the known solution in: report that one.
+        choice = start
+    elif outcome.status == "infeasible":
+        raise InfeasibleError("SCIP found the placement model infeasible")
+    else:
         raise RuntimeError(f"SCIP returned no solution (status {outcome.status})")
-    choice = read_choice(model, handles)
     pairs = {
         key: (int(columns[key].rows[index]), int(columns[key].cols[index]))
         for key, index in choice.items()
@@ -392,7 +394,7 @@ def place_safety_stock(
     outbound, inbound = expand_choice(reduced, pairs)
     placements = _placements(network, outbound, inbound)
     total = sum(p.holding_cost for p in placements)
-    if abs(total - outcome.objective) > 1e-6 * max(1.0, abs(total)):
+    if outcome.has_solution and abs(total - outcome.objective) > 1e-6 * max(1.0, abs(total)):
         warnings.warn(
             f"placement cost {total:.6g} differs from the MILP objective {outcome.objective:.6g}",
             RuntimeWarning,
@@ -405,8 +407,12 @@ def place_safety_stock(
     relative_gap = (total - bound) / abs(total) if total else 0.0
     if relative_gap <= 1e-9 or (outcome.status == "optimal" and complete):
         status, relative_gap, bound = "optimal", 0.0, total
-    elif outcome.status == "optimal" or outcome.status == "gap_limit":
-        status = "gap_limit" if gap > 0 and relative_gap <= gap + 1e-12 else "time_limit"
+    elif outcome.status in ("optimal", "gap_limit"):
+        # The MILP finished, but over an incomplete set of candidate pairs.
+        if gap > 0 and relative_gap <= gap + 1e-12:
+            status = "gap_limit"
+        else:
+            status = "time_limit" if stopped == "deadline" else "not_proven"
     else:
         status = outcome.status
     return SafetyStockPlan(
