@@ -248,9 +248,9 @@ def software_versions() -> dict[str, str]:
         except PackageNotFoundError:
             versions[package] = "not installed"
     try:
-        import pyscipopt
+        from toolkit.gsm_milp import scip_version
 
-        versions["scip"] = str(pyscipopt.Model().version())
+        versions["scip"] = scip_version()
     except Exception:  # the solver is optional for data-only notebooks
         versions["scip"] = "unavailable"
     return versions

@@ -62,10 +62,10 @@ Today
     proposed (positive: the plan holds less).
 
 Every requested sku is accounted for: ``plan.solves`` has one row per sku with its
-status (``optimal`` proven, ``time_limit`` with the best plan found, or why it
-failed: ``no network``, ``invalid network``, ``infeasible``, ``error``); a sku
-without a plan is never dropped silently, and one with a plan that is not proven
-optimal keeps it, marked.
+status (``optimal`` proven; ``time_limit`` or ``not_proven`` with the best plan
+found and its proven bound; or why it failed: ``no network``, ``invalid network``,
+``infeasible``, ``error``); a sku without a plan is never dropped silently, and one
+with a plan that is not proven optimal keeps it, marked.
 """
 
 from __future__ import annotations
