@@ -190,9 +190,11 @@ def run_region(
                 kernel_name=KERNEL_NAME,
                 cwd=str(PROJECT_ROOT),
                 progress_bar=False,
-                # ipykernel warns at every start that local TCP is unencrypted; the
-                # kernel only listens on loopback, so keep the batch log readable.
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                # ipykernel warns at every start that local TCP is unencrypted (it only
+                # listens on loopback) and logs "KeyboardInterrupt caught in kernel" at
+                # ERROR when it is shut down after the last cell. Cell errors reach the
+                # executed notebook, not this log, so the batch log keeps only CRITICAL.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
             status, error = "ok", ""
         except Exception as exc:
