@@ -16,6 +16,7 @@ from test_network import CARRYING, tiny_dataset
 from toolkit.network_balance import (
     demand_calendar,
     demand_rates,
+    forecast_rates,
     imbalances,
     site_balance,
     stock_positions,
@@ -121,6 +122,33 @@ def test_forecast_rates_replace_history(dataset) -> None:
     m1 = positions.set_index(["site_id", "sku"]).loc[("M1", "S1")]
     # 120 - 10 x 1 = 110 against a target of 2 weeks x 70 = 140: 30 short.
     assert m1["shortage_units"] == pytest.approx(30.0)
+
+
+def test_forecast_rates_by_hand(dataset) -> None:
+    weeks = pd.date_range("2026-02-02", periods=3, freq="W-MON")
+    forecast = pd.DataFrame(
+        {
+            "series_id": ["M1|S1"] * 3 + ["M1|S2"] * 3,
+            "date": list(weeks) * 2,
+            "forecast": [7.0, 21.0, 70.0, 0.0, 0.0, 0.0],  # S2 phased out: stays at zero
+            "q0.05": [0.0, 7.0, 0.0, 0.0, 0.0, 0.0],
+            "q0.95": [2 * 1.6448536269514722 * 7**0.5 * 2] * 2 + [99.0] + [0.0] * 3,
+        }
+    )
+    history = demand_rates(dataset.demand)  # M1/S1, M1/S2, M3/S1
+    rates = forecast_rates(forecast, weeks=2, fallback=history).set_index(["site_id", "sku"])
+    # The first two weeks: (7 + 21) / 2 = 14 a week = 2 a day.
+    assert rates.loc[("M1", "S1"), "demand_per_day"] == pytest.approx(2.0)
+    # Band widths 2 z sqrt(7) 2 and that minus 7: mean width / (2 z) / sqrt(7).
+    width = 2 * 1.6448536269514722 * 7**0.5 * 2 - 3.5
+    expected_std = width / (2 * 1.6448536269514722) / 7**0.5
+    assert rates.loc[("M1", "S1"), "demand_std_per_day"] == pytest.approx(expected_std)
+    assert rates.loc[("M1", "S2"), "demand_per_day"] == 0.0
+    assert rates.loc[("M1", "S2"), "rate_source"] == "forecast"
+    # M3/S1 was not forecast: its history rate (1 a day) is kept.
+    assert rates.loc[("M3", "S1"), "demand_per_day"] == pytest.approx(1.0)
+    assert rates.loc[("M3", "S1"), "rate_source"] == "history"
+    assert len(rates) == 3
 
 
 def test_imbalances_ranked_by_region(dataset) -> None:

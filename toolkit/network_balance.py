@@ -6,8 +6,10 @@ stock in excess; the ranked :func:`imbalances` table feeds the transshipment pla
 Definitions (per site and sku, units):
 
 ``demand_per_day``
-    a market's own demand rate; at a DC (or plant) the summed rate of the markets
-    whose best supply path (:func:`toolkit.network_paths.best_sources`) runs through it.
+    a market's own demand rate (recent history, :func:`demand_rates`, or the weeks
+    ahead of a forecast, :func:`forecast_rates`); at a DC (or plant) the summed rate
+    of the markets whose best supply path (:func:`toolkit.network_paths.best_sources`)
+    runs through it.
 ``supplier``, ``lead_time_days``
     the site's replenishment lead time from its supplier, the site before it on its
     best path: that lane's transit + customs days, plus the plant's processing days
@@ -39,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.dataset import Dataset
+from toolkit.demand_panel import split_series_id
 from toolkit.network import build_network
 from toolkit.network_paths import PATH_SEPARATOR, supply_paths
 
@@ -46,10 +49,13 @@ __all__ = [
     "RATE_COLUMNS",
     "demand_calendar",
     "demand_rates",
+    "forecast_rates",
     "stock_positions",
     "imbalances",
     "site_balance",
 ]
+
+_Z95 = 1.6448536269514722  # standard normal 95% quantile: a 90% band is 2 x 1.645 sd wide
 
 #: Columns of a demand-rate frame (from :func:`demand_rates`, or from a forecast).
 RATE_COLUMNS = ("site_id", "sku", "demand_per_day", "demand_std_per_day")
@@ -142,6 +148,73 @@ def demand_rates(
         }
     ).reset_index()
     return rates[columns]
+
+
+def forecast_rates(
+    forecast: pd.DataFrame,
+    *,
+    weeks: int = 13,
+    fallback: pd.DataFrame | None = None,
+    bucket_days: float = 7.0,
+) -> pd.DataFrame:
+    """Demand rates per market and sku from a forecast, for the weeks ahead.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        The forecast contract (``series_id, date, forecast`` and optionally the
+        quantile columns ``q0.05`` and ``q0.95``), series ids ``"<site_id>|<sku>"``.
+    weeks : int
+        How many periods ahead the rate averages (the first ``weeks`` of each series).
+    fallback : pandas.DataFrame, optional
+        Rates (:data:`RATE_COLUMNS`) for the site-sku pairs the forecast leaves out,
+        e.g. :func:`demand_rates` of the history when only the largest series were
+        forecast.
+    bucket_days : float
+        Days per forecast period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RATE_COLUMNS` and ``rate_source`` (``"forecast"`` or ``"history"``).
+        ``demand_per_day`` = mean forecast per period / ``bucket_days``;
+        ``demand_std_per_day`` = the mean width of the 90% band / (2 x 1.645) /
+        ``sqrt(bucket_days)`` (the spread a normal with that band would have), NaN
+        without quantile columns.
+
+    Examples
+    --------
+    >>> forecast = pd.DataFrame({"series_id": ["M1|S1"] * 3, "date": pd.date_range(
+    ...     "2027-01-04", periods=3, freq="W-MON"), "forecast": [7.0, 14.0, 21.0]})
+    >>> float(forecast_rates(forecast, weeks=2)["demand_per_day"].iloc[0])
+    1.5
+    """
+    ordered = forecast.sort_values(["series_id", "date"])
+    ahead = ordered.groupby("series_id", sort=False).head(weeks)
+    grouped = ahead.groupby("series_id", sort=True)
+    rates = grouped["forecast"].mean().to_frame("per_period")
+    if {"q0.05", "q0.95"} <= set(ahead.columns):
+        width = (ahead["q0.95"] - ahead["q0.05"]).groupby(ahead["series_id"]).mean()
+        rates["std_per_period"] = width / (2 * _Z95)
+    else:
+        rates["std_per_period"] = np.nan
+    keys = split_series_id(rates.index.to_series())
+    out = pd.DataFrame(
+        {
+            "site_id": keys["site_id"].to_numpy(),
+            "sku": keys["sku"].to_numpy(),
+            "demand_per_day": rates["per_period"].to_numpy() / bucket_days,
+            "demand_std_per_day": rates["std_per_period"].to_numpy() / np.sqrt(bucket_days),
+            "rate_source": "forecast",
+        }
+    )
+    if fallback is not None and not fallback.empty:
+        known = pd.MultiIndex.from_frame(out[["site_id", "sku"]])
+        rest = fallback[~pd.MultiIndex.from_frame(fallback[["site_id", "sku"]]).isin(known)]
+        out = pd.concat(
+            [out, rest[list(RATE_COLUMNS)].assign(rate_source="history")], ignore_index=True
+        )
+    return out.sort_values(["site_id", "sku"], ignore_index=True)
 
 
 def _replenishment(best: pd.DataFrame, graph: nx.MultiDiGraph) -> pd.DataFrame:
