@@ -18,7 +18,7 @@ from toolkit.config import (
 from toolkit.forecast import run_forecast
 from toolkit.paths import PROJECT_ROOT
 from toolkit.scenarios import SCENARIO_KEYS, apply_scenarios
-from toolkit.segment import segment_demand
+from toolkit.segment import DEFAULT_SERVICE_LEVELS, segment_demand
 
 
 def _keywords(function) -> set[str]:
@@ -32,6 +32,17 @@ def _keywords(function) -> set[str]:
 def test_segment_params_are_segment_demand_arguments() -> None:
     # Every argument but the analysis end date (a property of the data, not a setting).
     assert set(SegmentParams.model_fields) == _keywords(segment_demand) - {"end"}
+
+
+def test_segment_params_defaults_are_segment_demand_defaults() -> None:
+    # A notebook run and a direct call without params segment alike.
+    signature = inspect.signature(segment_demand).parameters
+    for name, value in SegmentParams().model_dump().items():
+        default = signature[name].default
+        if name == "service_levels":
+            default = DEFAULT_SERVICE_LEVELS  # what the function's None stands for
+        expected = list(default) if isinstance(default, tuple) else default
+        assert value == expected, name
 
 
 def test_forecast_params_are_run_forecast_arguments() -> None:

@@ -159,7 +159,7 @@ def test_segment_demand_hand_example_with_targets() -> None:
     assert seg.loc["MID", "service_level"] == 0.97
     assert seg.loc["CRIT", "service_level"] == 0.995
     assert seg.loc["CRIT", "target_source"] == "critical"
-    assert seg.loc["NEW", "service_level"] == 0.98
+    assert seg.loc["NEW", "service_level"] == 0.97
     assert seg.loc["NEW", "target_source"] == "launch"
     assert seg.loc["EOL", "service_level"] == 0.90
     assert seg.loc["EOL", "target_source"] == "end_of_life"

@@ -62,7 +62,7 @@ __all__ = [
 #: Target cycle service level per ABC class and XYZ class.
 DEFAULT_SERVICE_LEVELS: dict[str, dict[str, float]] = {
     "A": {"X": 0.99, "Y": 0.98, "Z": 0.97},
-    "B": {"X": 0.98, "Y": 0.97, "Z": 0.95},
+    "B": {"X": 0.97, "Y": 0.96, "Z": 0.95},
     "C": {"X": 0.95, "Y": 0.93, "Z": 0.90},
 }
 
@@ -248,7 +248,7 @@ def segment_demand(
     service_levels: Mapping[str, Mapping[str, float]] | None = None,
     critical_target: float = 0.995,
     critical_levels: Sequence[str] = ("critical",),
-    launch_target: float = 0.98,
+    launch_target: float = 0.97,
     end_of_life_target: float = 0.90,
     min_history: int = 13,
     window_weeks: int | None = 104,
