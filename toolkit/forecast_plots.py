@@ -17,6 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from toolkit.report import note_empty
+
 __all__ = [
     "plot_forecast",
     "plot_drivers",
@@ -223,16 +225,7 @@ def plot_drivers(
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("effect on weekly demand, with its 95% confidence interval")
     if bars.empty:
-        ax.text(
-            0.5,
-            0.5,
-            "too little history for trend or seasonality",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            fontsize=9,
-            color="0.4",
-        )
+        note_empty(ax, "too little history for trend or seasonality", hide_axes=False)
     ax.invert_yaxis()
     return ax
 
@@ -259,16 +252,7 @@ def plot_method_scores(
     ax.set_xlabel("backtest score: mean of MASE and RMSSE (lower is better)")
     ax.set_title(title or series_id, fontsize=10)
     if rows.empty:
-        ax.text(
-            0.5,
-            0.5,
-            "no backtest: fallback method",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-            fontsize=9,
-            color="0.4",
-        )
+        note_empty(ax, "no backtest: fallback method", hide_axes=False)
     ax.invert_yaxis()
     return ax
 
@@ -362,8 +346,7 @@ def plot_accuracy(selection: pd.DataFrame, *, title: str = "") -> Figure:
     rows = rows[(rows["mase"] > 0) & (rows["mase_seasonal_naive"] > 0)]
     fig, ax = plt.subplots(figsize=(10, 5.4))
     if rows.empty:
-        ax.text(0.5, 0.5, "no backtested series", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        note_empty(ax, "no backtested series")
         return fig
     for k, (pattern, group) in enumerate(rows.groupby("pattern", sort=True)):
         better = (group["mase"] < group["mase_seasonal_naive"]).mean()
@@ -500,8 +483,7 @@ def plot_demand_outlook(
     """
     fig, ax = plt.subplots(figsize=(11, 4.2))
     if outlook.empty:
-        ax.text(0.5, 0.5, "no demand", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        note_empty(ax, "no demand")
         return fig
     past = outlook.dropna(subset=["actual_value"])
     ahead = outlook.dropna(subset=["forecast_value"])

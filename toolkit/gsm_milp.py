@@ -109,6 +109,26 @@ def segment_of(thresholds: list[float], value: float) -> int:
     return bisect.bisect_right(thresholds, value + TIME_TOLERANCE) - 1
 
 
+def _at_least_chain(
+    model: Model, name: str, thresholds: list[float], choose: list, times: np.ndarray
+) -> dict[float, object]:
+    """Variables ``P(time >= t)`` per threshold, as the chain ``X_t = X_next + (pairs in [t, next))``.
+
+    ``choose`` are a stage's pair binaries and ``times`` each pair's quote or wait;
+    a pair below the first threshold counts nowhere.
+    """
+    chain = [model.addVar(name=f"{name},{t:g}]", lb=0.0, ub=1.0) for t in thresholds]
+    members: list[list] = [[] for _ in thresholds]
+    for v, value in zip(choose, times, strict=True):
+        k = segment_of(thresholds, float(value))
+        if k >= 0:
+            members[k].append(v)
+    for k, t in enumerate(thresholds):
+        following = [chain[k + 1]] if k + 1 < len(chain) else []
+        model.addCons(chain[k] == quicksum(following + members[k]), name=f"{name},{t:g}]")
+    return dict(zip(thresholds, chain, strict=True))
+
+
 def build_placement_model(
     reduced: ReducedNetwork, columns: dict[int, Columns], *, constant: float = 0.0
 ) -> tuple[Model, ModelHandles]:
@@ -144,19 +164,9 @@ def build_placement_model(
     for key in graph:
         if not graph.out_degree(key):
             continue
-        stage = reduced.stages[key]
-        quotes = stage.outbound[columns[key].cols]
+        quotes = reduced.stages[key].outbound[columns[key].cols]
         thresholds = sorted({float(t) for t in quotes if t > TIME_TOLERANCE})
-        chain = [model.addVar(name=f"U[{key},{t:g}]", lb=0.0, ub=1.0) for t in thresholds]
-        members: list[list] = [[] for _ in thresholds]
-        for v, quote in zip(choose[key], quotes, strict=True):
-            k = segment_of(thresholds, float(quote))
-            if k >= 0:
-                members[k].append(v)
-        for k, t in enumerate(thresholds):
-            following = [chain[k + 1]] if k + 1 < len(chain) else []
-            model.addCons(chain[k] == quicksum(following + members[k]), name=f"U[{key},{t:g}]")
-        quote_at_least[key] = dict(zip(thresholds, chain, strict=True))
+        quote_at_least[key] = _at_least_chain(model, f"U[{key}", thresholds, choose[key], quotes)
 
     # P(SI_j >= t) at every threshold of j's suppliers; pairs between two thresholds
     # count towards the lower one.
@@ -164,21 +174,11 @@ def build_placement_model(
         suppliers = list(graph.predecessors(key))
         if not suppliers:
             continue
-        stage = reduced.stages[key]
-        waits = stage.inbound[columns[key].rows]
+        waits = reduced.stages[key].inbound[columns[key].rows]
         thresholds = sorted({t for s in suppliers for t in quote_at_least.get(s, {})})
         if not thresholds:
             continue
-        chain = [model.addVar(name=f"W[{key},{t:g}]", lb=0.0, ub=1.0) for t in thresholds]
-        segments: list[list] = [[] for _ in thresholds]
-        for v, wait in zip(choose[key], waits, strict=True):
-            k = segment_of(thresholds, float(wait))
-            if k >= 0:
-                segments[k].append(v)
-        for k, t in enumerate(thresholds):
-            following = [chain[k + 1]] if k + 1 < len(chain) else []
-            model.addCons(chain[k] == quicksum(following + segments[k]), name=f"W[{key},{t:g}]")
-        waits_at_least = dict(zip(thresholds, chain, strict=True))
+        waits_at_least = _at_least_chain(model, f"W[{key}", thresholds, choose[key], waits)
         for s in suppliers:
             for t, quote in quote_at_least.get(s, {}).items():
                 model.addCons(quote <= waits_at_least[t], name=f"edge[{s},{key},{t:g}]")

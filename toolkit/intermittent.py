@@ -398,6 +398,14 @@ def _aggregation_levels(panel: np.ndarray) -> np.ndarray:
     return np.clip(level, 1, longest)
 
 
+def _settle_without_demand(panel: np.ndarray, forecast: np.ndarray, variance: np.ndarray) -> None:
+    """In place: series that never sold forecast exactly 0; series without history, NaN."""
+    has_history = n_observations(panel) > 0
+    no_demand = has_history & (np.nan_to_num(panel).sum(axis=1) == 0)
+    forecast[no_demand], variance[no_demand] = 0.0, 0.0
+    forecast[~has_history], variance[~has_history] = np.nan, np.nan
+
+
 def adida(
     values: np.ndarray | Sequence[float],
     horizon: int,
@@ -445,10 +453,7 @@ def adida(
     for level in np.unique(levels):
         rows = np.flatnonzero(levels == level)
         forecast[rows], variance[rows] = _aggregated_ses(panel[rows], int(level), horizon, alpha)
-    no_demand = np.nan_to_num(panel).sum(axis=1) == 0
-    has_history = n_observations(panel) > 0
-    forecast[no_demand & has_history] = 0.0
-    variance[no_demand & has_history] = 0.0
+    _settle_without_demand(panel, forecast, variance)
     result = MethodForecast(
         forecast, variance, np.full_like(panel, np.nan), {"aggregation": levels}
     )
@@ -497,12 +502,7 @@ def imapa(
         total_variance[rows] += variance
     forecast = total / top[:, None]
     variance = total_variance / top[:, None]
-    no_demand = np.nan_to_num(panel).sum(axis=1) == 0
-    has_history = n_observations(panel) > 0
-    forecast[no_demand & has_history] = 0.0
-    variance[no_demand & has_history] = 0.0
-    forecast[~has_history] = np.nan
-    variance[~has_history] = np.nan
+    _settle_without_demand(panel, forecast, variance)
     result = MethodForecast(
         forecast, variance, np.full_like(panel, np.nan), {"max_aggregation": top}
     )

@@ -23,6 +23,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.ticker import FuncFormatter
 
+from toolkit.report import note_empty
+
 __all__ = [
     "COMPONENT_COLOURS",
     "MODE_STYLES",
@@ -422,8 +424,7 @@ def plot_landed_cost(
     shown = supply.iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(shown) + 1.8))
     if shown.empty:
-        ax.text(0.5, 0.5, "no served demand", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        note_empty(ax, "no served demand")
         return fig
     left = np.zeros(len(shown))
     names = shown[label].astype(str).to_numpy()
@@ -474,8 +475,7 @@ def plot_imbalances(
     shown = ranked.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.38 * len(shown) + 1.6))
     if shown.empty:
-        ax.text(0.5, 0.5, "no excess or shortage", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
+        note_empty(ax, "no excess or shortage")
         return fig
     names = shown["site_id"].astype(str) + " · " + shown["sku"].astype(str)
     if "description" in shown:

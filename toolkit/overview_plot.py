@@ -7,6 +7,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from toolkit.report import note_empty
+
 __all__ = ["plot_demand_history", "plot_inventory_value_by_site", "money_axis"]
 
 
@@ -47,10 +49,7 @@ def plot_inventory_value_by_site(
     colours = {"released": "#2f6fb0", "quarantine": "#d1495b", "in_transit": "#edae49"}
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(shown) + 1.5))
     if shown.empty:
-        ax.text(
-            0.5, 0.5, "no stock in the extract", ha="center", va="center", transform=ax.transAxes
-        )
-        ax.set_axis_off()
+        note_empty(ax, "no stock in the extract")
         return fig
     left = pd.Series(0.0, index=shown.index)
     labels = shown["site_id"] + "  (" + shown["site_type"] + ")"

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from toolkit.dataset import Dataset
 from toolkit.quality import RULES, QualityReport, TraceNotFound, format_share, holdings, trace
-from toolkit.report import banner_html, table_html
+from toolkit.report import banner_html, note_empty, table_html
 
 __all__ = [
     "checks_table",
@@ -40,11 +40,6 @@ def gate_banner_html(report: QualityReport) -> str:
     return banner_html("Data-quality gate failed", "; ".join(report.reasons) + ".", tone="bad")
 
 
-def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12)
-    ax.set_axis_off()
-
-
 def plot_findings_by_rule(summary: pd.DataFrame, title: str = "") -> Figure:
     """Horizontal bars of failing rows per check, coloured by what they mean for the gate.
 
@@ -62,7 +57,7 @@ def plot_findings_by_rule(summary: pd.DataFrame, title: str = "") -> Figure:
     failing = summary[summary["rows_failed"] > 0].copy()
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(failing) + 1.6))
     if failing.empty:
-        _empty(ax, "no findings: every check passed")
+        note_empty(ax, "no findings: every check passed")
         return fig
     failing["colour"] = [
         _FAILS_GATE if not passed else _ERROR_WITHIN if severity == "error" else _WARNING
@@ -116,7 +111,7 @@ def plot_findings_by_site(by_site: pd.DataFrame, top: int = 15, title: str = "")
     shown = by_site.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.4 * len(shown) + 1.8))
     if shown.empty:
-        _empty(ax, "no findings at these sites")
+        note_empty(ax, "no findings at these sites")
         return fig
     rules = [c for c in shown.columns if c not in ("site_id", "total")]
     left = pd.Series(0.0, index=shown.index)

@@ -30,6 +30,7 @@ __all__ = [
     "banner_html",
     "provenance",
     "software_versions",
+    "note_empty",
     "use_report_style",
     "REPORT_CSS",
 ]
@@ -296,3 +297,19 @@ def use_report_style() -> None:
             "font.size": 11,
         }
     )
+
+
+def note_empty(ax, text: str, *, hide_axes: bool = True) -> None:
+    """Say in the middle of an empty chart why it is empty.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    text : str
+        E.g. ``"no findings: every check passed"``.
+    hide_axes : bool
+        Hide the frame and ticks (keep them where the labels still explain the chart).
+    """
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.35")
+    if hide_axes:
+        ax.set_axis_off()

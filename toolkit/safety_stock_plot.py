@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from toolkit.network_plot import plot_network
-from toolkit.report import format_value
+from toolkit.report import format_value, note_empty
 
 __all__ = [
     "TODAY_COLOUR",
@@ -69,11 +69,6 @@ def _money_axis(axis, currency: str) -> None:
     axis.set_major_formatter(
         FuncFormatter(lambda v, _pos: format_value(v, "money", currency) if v else "0")
     )
-
-
-def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
 
 
 def plot_safety_stock_network(
@@ -151,7 +146,7 @@ def plot_stock_by_echelon(
     shown = by_echelon[by_echelon["echelon"] != "total"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True)
     if shown.empty:
-        _empty(axes[0], "no safety stock")
+        note_empty(axes[0], "no safety stock")
         axes[1].set_axis_off()
         return fig
     names = [_ECHELON_LABELS.get(e, e) for e in shown["echelon"]]
@@ -215,7 +210,7 @@ def plot_frontier(frontier, currency: str = "USD", *, title: str = "") -> Figure
     table = frontier.table.sort_values("service_level")
     fig, ax = plt.subplots(figsize=(10, 4.6))
     if table.empty:
-        _empty(ax, "no sku on the frontier")
+        note_empty(ax, "no sku on the frontier")
         return fig
     x = table["service_level"].to_numpy(dtype=float)
     cost = table["holding_cost_per_year"].to_numpy(dtype=float)
@@ -348,7 +343,7 @@ def plot_today_vs_proposed(
     shown = by_site[(by_site["today_value"] > 0) | (by_site["proposed_value"] > 0)]
     fig, ax = plt.subplots(figsize=(10, 0.62 * len(shown) + 1.6))
     if shown.empty:
-        _empty(ax, "no safety stock today or proposed")
+        note_empty(ax, "no safety stock today or proposed")
         return fig
     kinds = {"plant": "plant", "dc": "DC", "market": "market"}
     names = [
@@ -385,7 +380,7 @@ def plot_product_lines(lines: pd.DataFrame, currency: str = "USD", *, title: str
     shown = lines[lines["product_line"] != "total"]
     fig, ax = plt.subplots(figsize=(10, 0.62 * len(shown) + 1.6))
     if shown.empty:
-        _empty(ax, "no safety stock today or proposed")
+        note_empty(ax, "no safety stock today or proposed")
         return fig
     _paired_bars(
         ax,
