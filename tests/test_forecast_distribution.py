@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from toolkit.forecast_distribution import (
     band_coverage,
     calibrate_scale,
     distribution_quantiles,
+    pit_band_share,
     quantile_columns,
     sample_distribution,
 )
@@ -76,21 +79,84 @@ def test_calibration_recovers_a_known_spread() -> None:
     )
 
 
-def test_calibration_does_not_pile_count_mass_on_zero_to_reach_the_target() -> None:
+def test_pit_share_by_hand() -> None:
+    # Poisson(2): F(0) = 0.1353, F(4) = 0.9473, F(5) = 0.9834.
+    actual = np.array([[0.0, 2.0, 5.0, np.nan]])
+    two = np.full((1, 4), 2.0)
+    share = pit_band_share(actual, two, two, "count", 0.05, 0.95)
+    assert share[0, 0] == pytest.approx((0.135335 - 0.05) / 0.135335, abs=1e-5)
+    assert share[0, 1] == 1.0
+    assert share[0, 2] == pytest.approx((0.95 - 0.947347) / (0.983436 - 0.947347), abs=1e-4)
+    assert np.isnan(share[0, 3])
+    # Normal N(10, 2^2): continuous away from zero (0 or 1); zero is the censored mass.
+    normal = pit_band_share(
+        np.array([[10.0, 14.0, 0.0]]),
+        np.full((1, 3), 10.0),
+        np.full((1, 3), 4.0),
+        "normal",
+        0.05,
+        0.95,
+    )
+    assert normal[0, :2].tolist() == [1.0, 0.0]
+    assert normal[0, 2] == 0.0  # F(0) = 3e-7 < 0.05: entirely below the band
+    # Inactive series: a zero week is the whole [0, 1], 90% inside.
+    assert pit_band_share(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), "zero", 0.05, 0.95)[
+        0, 0
+    ] == pytest.approx(0.9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    mean=st.floats(0.05, 20.0),
+    overdispersion=st.floats(0.0, 5.0),
+    seed=st.integers(0, 2**16),
+)
+def test_pit_coverage_of_the_true_count_distribution_is_nominal(
+    mean: float, overdispersion: float, seed: int
+) -> None:
+    # Demand drawn from the forecast's own distribution: its PIT is uniform, so the
+    # share between 5% and 95% averages 90% however much mass sits on zero.
+    variance = mean * (1 + overdispersion)
+    m = np.full((1, 4000), mean)
+    v = np.full((1, 4000), variance)
+    actual = sample_distribution(m, v, "count", 1, seed=seed)[:, 0, :]
+    share = pit_band_share(actual, m, v, "count", 0.05, 0.95)
+    assert share.mean() == pytest.approx(0.9, abs=0.02)
+
+
+def test_calibration_keeps_a_true_count_distribution() -> None:
     # Poisson(0.5) demand forecast by its true distribution: the 5%-95% band is
-    # [0, 2] and covers 98.6% of weeks; discrete demand cannot be held to 90%.
-    # Widening the negative binomial at the same mean piles mass on zero until its
-    # upper quantile falls to 1 and the band covers about 91%: on target, but every
-    # week with 2 units would then be a miss. The band must stay honest instead.
+    # [0, 2] and holds 98.6% of weeks, but its PIT coverage is 90%, so calibration
+    # leaves it alone (any multiplier up to 1 is the same Poisson; the smallest
+    # wins). Calibrating on the plain share instead could never reach 90% honestly:
+    # widening the negative binomial piles mass on zero until the upper quantile
+    # falls to 1 and every week with 2 units is a miss. It stops at the widest
+    # useful multiplier instead.
     rng = np.random.default_rng(3)
     mean = np.full((400, 39), 0.5)
     actual = rng.poisson(0.5, mean.shape).astype(float)
     scale, coverage, _ = calibrate_scale(actual, mean, mean.copy(), "count", 0.05, 0.95)
+    assert scale <= 1.0
+    assert coverage == pytest.approx(0.9, abs=0.01)
+    upper = distribution_quantiles(mean[:1, :1], mean[:1, :1], "count", [0.95], scale=scale)
+    assert upper[0, 0, 0] == 2
+    scale, coverage, _ = calibrate_scale(
+        actual, mean, mean.copy(), "count", 0.05, 0.95, metric="band"
+    )
     upper = distribution_quantiles(mean[:1, :1], mean[:1, :1], "count", [0.95], scale=scale)
     assert upper[0, 0, 0] >= 2
     assert coverage >= 0.95
+    # Over-dispersed demand given a Poisson forecast: the multiplier widens it.
+    lumpy = rng.negative_binomial(0.5, 0.5 / 2.5, mean.shape).astype(float)  # mean 2, var 10
+    scale, coverage, _ = calibrate_scale(
+        lumpy, np.full(mean.shape, 2.0), np.full(mean.shape, 2.0), "count", 0.05, 0.95
+    )
+    assert scale == pytest.approx(np.sqrt(5.0), rel=0.15)
+    assert coverage == pytest.approx(0.9, abs=0.01)
     # Coverage rises with the width for the normal family: the whole range is searched.
     base = np.full((200, 10), 20.0)
     wide = base + rng.normal(0, 10.0, base.shape)
     scale, coverage, _ = calibrate_scale(wide, base, np.full(base.shape, 4.0), "normal", 0.05, 0.95)
     assert scale == pytest.approx(5.0, rel=0.1)
+    with pytest.raises(ValueError, match="metric"):
+        calibrate_scale(wide, base, base, "normal", 0.05, 0.95, metric="width")

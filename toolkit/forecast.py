@@ -19,8 +19,8 @@ How a series is forecast
    chosen and refitted on the whole history.
 5. The forecast is the method's mean; quantiles and paths come from a distribution
    of the pattern's family (:mod:`toolkit.forecast_distribution`) whose spread is
-   calibrated so that the backtest band covers its nominal share (or as little
-   above it as discrete demand allows; see docs/forecasting.md). Known firm orders
+   calibrated so that the backtest band covers its nominal share, counted on the
+   randomized PIT for discrete demand (see docs/forecasting.md). Known firm orders
    (:meth:`ForecastRun.firm_orders`) are added on top.
 
 Fallbacks (never an exception)
@@ -66,8 +66,10 @@ from toolkit.demand_panel import (
 )
 from toolkit.forecast_distribution import (
     FAMILY_BY_PATTERN,
+    band_coverage,
     calibrate_scale,
     distribution_quantiles,
+    pit_band_share,
     quantile_columns,
     sample_distribution,
 )
@@ -191,6 +193,46 @@ class PredictiveDistribution:
         )
         return DemandPaths(self.series_ids, self.dates, values + self.shift[:, None, :])
 
+    def coverage(
+        self, actual: pd.DataFrame, lower: float = 0.05, upper: float = 0.95
+    ) -> pd.DataFrame:
+        """Score actual demand against the band between two quantile levels.
+
+        Parameters
+        ----------
+        actual : DataFrame
+            ``series_id, date, quantity`` for forecast weeks (e.g. held-out weeks);
+            rows outside the forecast's series and weeks are ignored.
+        lower, upper : float
+            The band's quantile levels.
+
+        Returns
+        -------
+        DataFrame
+            One row per scored ``series_id, date``: ``in_band`` (1 when the actual
+            lies between the two quantiles) and ``pit_share`` (the share of its
+            randomized PIT interval between the levels, see
+            :func:`toolkit.forecast_distribution.pit_band_share`). Their means are
+            the band's plain and PIT coverage.
+        """
+        panel = actual.assign(date=pd.to_datetime(actual["date"])).pivot_table(
+            index="series_id", columns="date", values="quantity", aggfunc="sum"
+        )
+        values = panel.reindex(index=self.series_ids, columns=self.dates).to_numpy(dtype=float)
+        residual = values - self.shift
+        args = (residual, self.mean, self.variance, self.family, lower, upper)
+        in_band = band_coverage(*args, scale=self.scale)
+        pit_share = pit_band_share(*args, scale=self.scale)
+        rows, cols = np.nonzero(~np.isnan(values))
+        return pd.DataFrame(
+            {
+                "series_id": self.series_ids[rows],
+                "date": self.dates[cols],
+                "in_band": in_band[rows, cols],
+                "pit_share": pit_share[rows, cols],
+            }
+        )
+
 
 @dataclass(frozen=True)
 class ForecastRun:
@@ -209,8 +251,11 @@ class ForecastRun:
         :data:`toolkit.backtest.METRICS`), with ``eligible`` (a candidate for the
         series) and ``chosen``.
     calibration : DataFrame
-        Per pattern: ``family, scale``, the backtest ``coverage`` reached, ``target``
-        and ``n_points``.
+        Per pattern: ``family, scale``; the backtest ``coverage`` reached (the
+        randomized PIT share of :func:`toolkit.forecast_distribution.pit_band_share`,
+        what the calibration aims at ``target``); ``weeks_in_band``, the plain share
+        of backtest weeks inside the band (higher for discrete demand: weeks without
+        demand are always inside); and ``n_points``.
     diagnostics : DataFrame
         ``series_id, method, stage, origin, category, message, count``: warnings and
         errors of the fits (``series_id`` ``*`` for a vectorized method's whole chunk).
@@ -478,6 +523,17 @@ def _diagnostics_frame(results: list[dict]) -> pd.DataFrame:
     return out[[*columns, "count"]]
 
 
+_CALIBRATION_COLUMNS = [
+    "pattern",
+    "family",
+    "scale",
+    "coverage",
+    "weeks_in_band",
+    "target",
+    "n_points",
+]
+
+
 def _calibrate(
     patterns: np.ndarray,
     family: np.ndarray,
@@ -490,9 +546,7 @@ def _calibrate(
     scale = np.ones(n_series)
     rows = []
     if not enabled:
-        return scale, pd.DataFrame(
-            columns=["pattern", "family", "scale", "coverage", "target", "n_points"]
-        )
+        return scale, pd.DataFrame(columns=_CALIBRATION_COLUMNS)
     actual, mean, variance, owner = [], [], [], []
     for result in results:
         if result["arrays"] is None:
@@ -504,9 +558,7 @@ def _calibrate(
         variance.append(arrays["chosen_variance"].reshape(n, n_origins * h))
         owner.append(result["rows"])
     if not owner:
-        return scale, pd.DataFrame(
-            columns=["pattern", "family", "scale", "coverage", "target", "n_points"]
-        )
+        return scale, pd.DataFrame(columns=_CALIBRATION_COLUMNS)
     actual_all = np.concatenate(actual)
     mean_all = np.concatenate(mean)
     variance_all = np.concatenate(variance)
@@ -537,6 +589,21 @@ def _calibrate(
         if n_points < 50:
             # Too few points for this pattern alone: use its family's multiplier.
             value = family_scale.get(fam, 1.0)
+        in_band = float("nan")
+        if n_points >= 50:
+            in_band = float(
+                np.nanmean(
+                    band_coverage(
+                        actual_all[members],
+                        mean_all[members],
+                        variance_all[members],
+                        fam,
+                        lower,
+                        upper,
+                        scale=value,
+                    )
+                )
+            )
         scale[patterns == pattern] = value
         rows.append(
             {
@@ -544,11 +611,12 @@ def _calibrate(
                 "family": fam,
                 "scale": value,
                 "coverage": coverage,
+                "weeks_in_band": in_band,
                 "target": upper - lower,
                 "n_points": n_points,
             }
         )
-    return scale, pd.DataFrame(rows)
+    return scale, pd.DataFrame(rows, columns=_CALIBRATION_COLUMNS)
 
 
 def _empty_run(quantiles: Sequence[float]) -> ForecastRun:
@@ -570,9 +638,7 @@ def _empty_run(quantiles: Sequence[float]) -> ForecastRun:
             columns=["series_id", "pattern", "model", "reason", "n_origins", "n_candidates"]
         ),
         scores=pd.DataFrame(columns=["series_id", "method", "origin", *METRICS]),
-        calibration=pd.DataFrame(
-            columns=["pattern", "family", "scale", "coverage", "target", "n_points"]
-        ),
+        calibration=pd.DataFrame(columns=_CALIBRATION_COLUMNS),
         diagnostics=pd.DataFrame(
             columns=["series_id", "method", "stage", "origin", "category", "message", "count"]
         ),

@@ -22,10 +22,10 @@ so each family's standard deviation is multiplied by a *scale* fitted on backtes
 errors: :func:`calibrate_scale` finds the scale at which the central band between
 the outermost requested quantiles covers its nominal share of the backtest's
 actual demand (a split-conformal style correction, computed only from data before
-each backtest origin). Weeks without demand always fall inside a count band, so
-intermittent demand often cannot be held down to the nominal share; the band then
-stays as narrow as the data allow rather than piling mass on zero (see
-:func:`calibrate_scale`).
+each backtest origin). Coverage is counted on the randomized probability integral
+transform (:func:`pit_band_share`): weeks without demand always fall inside a count
+band, so for intermittent demand the plain share of weeks inside the band cannot
+come down to the nominal share, while the PIT share of a calibrated forecast does.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ __all__ = [
     "sample_distribution",
     "interval_coverage",
     "band_coverage",
+    "pit_band_share",
     "calibrate_scale",
 ]
 
@@ -210,6 +211,74 @@ def band_coverage(
     return covered
 
 
+def pit_band_share(
+    actual: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    family: np.ndarray | Sequence[str] | str,
+    lower: float,
+    upper: float,
+    *,
+    scale: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """Return, per point, the chance that its randomized PIT value lies in ``[lower, upper]``.
+
+    The probability integral transform ``F(y)`` of a calibrated forecast is uniform,
+    so ``upper - lower`` of the points fall between the two levels. For discrete
+    demand ``F`` jumps: a point ``y`` stands for the whole PIT interval
+    ``[F(y - 1), F(y)]`` and counts with the share of it inside the levels
+    (Czado, Gneiting and Held 2009, *Predictive model assessment for count data*).
+    Averaged over points this is the band coverage a calibrated forecast reaches,
+    90% for 5%-95%, whatever mass it puts on zero; a count band itself always holds
+    every week without demand, so its plain coverage (:func:`band_coverage`) cannot
+    come down to 90% for demand that is zero more often than that.
+
+    Shapes as :func:`band_coverage`; ``NaN`` actuals give ``NaN``. The normal family
+    is censored at zero, so a zero actual stands for ``[0, F(0)]``; elsewhere it is
+    continuous and the share is 0 or 1, the plain coverage.
+
+    Examples
+    --------
+    Poisson(0.5): ``F(0) = 0.607``, ``F(1) = 0.910``. A zero week is 92% inside the
+    5%-95% levels, a week of 1 entirely, a week of 2 (``F(1)`` to ``F(2) = 0.986``)
+    for the 0.040 of its 0.076 below 0.95:
+
+    >>> y = np.array([[0.0, 1.0, 2.0]])
+    >>> pit_band_share(y, np.full((1, 3), 0.5), np.full((1, 3), 0.5), "count", 0.05, 0.95).round(3)
+    array([[0.918, 1.   , 0.53 ]])
+    """
+    actual = np.asarray(actual, dtype=float)
+    mean, variance, family = _prepare(mean, variance, family, scale)
+    below = np.full(actual.shape, np.nan)  # F just below y
+    at = np.full(actual.shape, np.nan)  # F(y)
+    family_full = np.broadcast_to(family[:, None], actual.shape)
+    known = ~np.isnan(actual)
+    normal = (family_full == "normal") & known
+    if normal.any():
+        y, m = actual[normal], mean[normal]
+        sd = np.sqrt(variance[normal])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(sd > 0, (y - m) / sd, np.where(y >= m, np.inf, -np.inf))
+        at[normal] = stats.norm.cdf(z)
+        below[normal] = np.where(y <= 1e-9, 0.0, at[normal])
+    count = (family_full == "count") & known
+    if count.any():
+        k = np.floor(actual[count] + 1e-9)
+        m, v = mean[count], variance[count]
+        at[count] = _count_cdf(k, m, v)
+        below[count] = _count_cdf(k - 1.0, m, v)
+    zero = (family_full == "zero") & known
+    at[zero] = 1.0
+    below[zero] = np.where(actual[zero] <= 1e-9, 0.0, 1.0)
+    width = at - below
+    overlap = np.clip(np.minimum(at, upper) - np.maximum(below, lower), 0.0, None)
+    point = ((at >= lower) & (at <= upper)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(width > 1e-12, overlap / width, point)
+    share[~known] = np.nan
+    return share
+
+
 def interval_coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     """Return the share of non-``NaN`` actuals within ``[lower, upper]``."""
     actual = np.asarray(actual, dtype=float)
@@ -233,6 +302,7 @@ def calibrate_scale(
     min_points: int = 50,
     max_points: int = 40_000,
     seed: int = 0,
+    metric: str = "pit",
 ) -> tuple[float, float, int]:
     """Find the standard-deviation multiplier at which the band covers its nominal share.
 
@@ -253,18 +323,25 @@ def calibrate_scale(
         With fewer backtest points the multiplier stays 1 (nothing to learn from).
     max_points : int
         Points sampled (with a fixed seed) when there are more, to bound the cost.
+    metric : {"pit", "band"}
+        What counts as covered: ``"pit"`` the randomized PIT share of
+        :func:`pit_band_share` (the default: a calibrated discrete forecast reaches
+        the target), ``"band"`` the plain share of actuals inside the band of
+        :func:`band_coverage` (discrete demand then often stays above the target: a
+        band cannot hold less than the weeks without demand).
 
     Returns
     -------
     (scale, coverage, n_points)
-        The multiplier, the backtest coverage it reaches and the points used.
-        Coverage of discrete demand moves in steps, so it may not hit the target
-        exactly; the multiplier is the one of the grid coming closest, among those
-        no wider than the first multiplier of highest coverage (beyond it, a count
-        distribution only gains coverage of zero weeks by losing the others).
-        Discrete demand often stays above the target: a band cannot hold less than
-        the weeks without demand.
+        The multiplier, the backtest coverage it reaches (by ``metric``) and the
+        points used. The multiplier is the one of the grid coming closest to the
+        target, among those no wider than the first multiplier of highest coverage
+        (beyond it, a count distribution only gains coverage of zero weeks by
+        losing the others).
     """
+    if metric not in ("pit", "band"):
+        raise ValueError(f"calibrate_scale: metric must be 'pit' or 'band', not {metric!r}")
+    share = pit_band_share if metric == "pit" else band_coverage
     actual = np.asarray(actual, dtype=float)
     target = upper - lower
     family = np.broadcast_to(np.asarray(family, dtype=object), actual.shape[:1])
@@ -281,7 +358,7 @@ def calibrate_scale(
     fam = family[rows]
 
     def coverage(scale: float) -> float:
-        return float(np.nanmean(band_coverage(y, m, v, fam, lower, upper, scale=scale)))
+        return float(np.nanmean(share(y, m, v, fam, lower, upper, scale=scale)))
 
     # Coverage is not monotone in the scale for counts: a wider negative binomial at
     # the same mean piles mass on zero and lowers its upper quantile, so past some

@@ -147,7 +147,12 @@ class ForecastSummary:
     band_target : float
         Nominal share of demand inside the band (0.9 for the 5%-95% band).
     band_coverage : float
-        Share of backtest demand inside the calibrated band (all patterns).
+        Backtest coverage of the calibrated band (all patterns), counted on the
+        randomized PIT (:func:`toolkit.forecast_distribution.pit_band_share`): what
+        the calibration aims at ``band_target``.
+    band_weeks_inside : float
+        Plain share of backtest weeks inside the calibrated band; above the target
+        for discrete demand, whose weeks without orders are always inside.
     band_coverage_uncalibrated : float
         The same for the methods' own bands before calibration (mean over series).
     horizon : int
@@ -181,6 +186,7 @@ class ForecastSummary:
     better_share: float
     band_target: float
     band_coverage: float
+    band_weeks_inside: float
     band_coverage_uncalibrated: float
     horizon: int
     first_week: pd.Timestamp
@@ -246,9 +252,10 @@ def summarize_forecast(
     if len(calibration):
         weights = calibration["n_points"].to_numpy(dtype=float)
         band_coverage = float(np.average(calibration["coverage"], weights=weights))
+        band_weeks_inside = float(np.average(calibration["weeks_in_band"], weights=weights))
         band_target = float(calibration["target"].iloc[0])
     else:
-        band_coverage = band_target = float("nan")
+        band_coverage = band_weeks_inside = band_target = float("nan")
     dates = pd.to_datetime(forecast["date"])
     horizon = int(dates.nunique())
     firm = run.firm_orders()
@@ -281,6 +288,7 @@ def summarize_forecast(
         better_share=better,
         band_target=band_target,
         band_coverage=band_coverage,
+        band_weeks_inside=band_weeks_inside,
         band_coverage_uncalibrated=float(scored["coverage"].mean()) if len(scored) else np.nan,
         horizon=horizon,
         first_week=dates.min() if horizon else pd.NaT,
