@@ -4,8 +4,9 @@ Small random acyclic networks (assembly and distribution mixed, not only trees) 
 random bounds, external inbound times and rules. The brute force enumerates every
 outbound service time on a grid that contains all candidate values (the integers for
 integer data, multiples of 0.5 for data in halves), sets each inbound time to the
-latest supplier quote and keeps the cheapest feasible choice. Both solution paths are
-checked: one MILP over all candidate pairs, and column generation.
+latest supplier quote and keeps the cheapest feasible choice. Every solution path is
+checked: one MILP over all candidate pairs, column generation, and variable
+elimination (on the networks of tree-width at most two it accepts).
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 from gsm_brute_force import brute_force
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from networkx.algorithms.approximation import treewidth_min_fill_in
 
 from toolkit.optimize import InfeasibleError, place_safety_stock
 
 
 @st.composite
-def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2)):
+def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2), dense=False):
     n = draw(st.integers(1, max_nodes))
     graph = nx.DiGraph()
     for j in range(n):
@@ -34,7 +36,7 @@ def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2)):
         )
     for j in range(n):
         for i in range(j):
-            if draw(st.booleans()) and draw(st.booleans()):
+            if draw(st.booleans()) and (dense or draw(st.booleans())):
                 graph.add_edge(i, j)
     for j in range(n):
         if draw(st.integers(0, 3)) == 0:
@@ -46,20 +48,19 @@ def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2)):
     return graph, must_hold, may_not_hold
 
 
-def _check(graph, must_hold, may_not_hold, step, full_model_pairs):
+def _check(graph, must_hold, may_not_hold, step, full_model_pairs, method="milp"):
     expected = brute_force(graph, must_hold, may_not_hold, step)
+    options = {
+        "must_hold": must_hold,
+        "may_not_hold": may_not_hold,
+        "full_model_pairs": full_model_pairs,
+        "method": method,
+    }
     if expected is None:
         with pytest.raises(InfeasibleError):
-            place_safety_stock(
-                graph,
-                must_hold=must_hold,
-                may_not_hold=may_not_hold,
-                full_model_pairs=full_model_pairs,
-            )
+            place_safety_stock(graph, **options)
         return
-    plan = place_safety_stock(
-        graph, must_hold=must_hold, may_not_hold=may_not_hold, full_model_pairs=full_model_pairs
-    )
+    plan = place_safety_stock(graph, **options)
     assert plan.is_optimal
     assert plan.total_cost == pytest.approx(expected, rel=1e-7, abs=1e-9)
     frame = plan.to_frame()
@@ -74,7 +75,11 @@ def _check(graph, must_hold, may_not_hold, step, full_model_pairs):
     assert (frame.loc[list(may_not_hold), "net_replenishment_time"] == 0).all()
 
 
-_settings = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_settings = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @_settings
@@ -95,3 +100,68 @@ def test_real_valued_times_match_brute_force_on_a_fine_grid(case):
     # Every candidate value is a multiple of 0.5 here; the brute force does not use the
     # candidate sets at all, so this also checks that they contain the optimum.
     _check(*case, step=0.5, full_model_pairs=20_000)
+
+
+@st.composite
+def two_hub_networks(draw):
+    """Plants each supplying both of two DCs (some through a component stage), the DCs
+    supplying one market: the series-parallel shape variable elimination is for."""
+    graph = nx.DiGraph()
+
+    def node(name):
+        graph.add_node(
+            name,
+            processing_time=draw(st.sampled_from((0, 1, 2))),
+            holding_cost=draw(st.floats(0.1, 5.0)),
+            safety_factor=draw(st.sampled_from([1.0, 1.645, 2.33])),
+            demand_std=draw(st.floats(0.5, 5.0)),
+            demand_mean=1.0,
+        )
+
+    for name in ("dc_a", "dc_b", "market"):
+        node(name)
+    graph.add_edges_from([("dc_a", "market"), ("dc_b", "market")])
+    graph.nodes["market"]["max_outbound_cst"] = draw(st.sampled_from((0, 1)))
+    for p in range(draw(st.integers(1, 3))):
+        plant = f"plant_{p}"
+        node(plant)
+        for dc in ("dc_a", "dc_b"):
+            if draw(st.integers(0, 3)) == 0:
+                via = f"part_{p}_{dc}"
+                node(via)
+                graph.add_edges_from([(plant, via), (via, dc)])
+            else:
+                graph.add_edge(plant, dc)
+    must_hold = {n for n in graph if draw(st.integers(0, 9)) == 0}
+    return graph, must_hold, set()
+
+
+def _small_tree_width(graph: nx.DiGraph) -> bool:
+    # Stage variables (SI, S) joined by stage tables and edge constraints; the
+    # reductions only shrink this graph, so width 2 here means elimination applies.
+    variables = nx.Graph()
+    for j in graph:
+        variables.add_edge(("SI", j), ("S", j))
+    for i, j in graph.edges:
+        variables.add_edge(("SI", j), ("S", i))
+    return treewidth_min_fill_in(variables)[0] <= 2
+
+
+@_settings
+@given(networks(dense=True))
+def test_variable_elimination_matches_brute_force(case):
+    assume(_small_tree_width(case[0]))
+    _check(*case, step=1.0, full_model_pairs=1, method="elimination")
+
+
+@_settings
+@given(networks(max_nodes=5, times=(0.0, 0.5, 1.5, 2.5), bounds=(0.0, 0.5, 1.5), dense=True))
+def test_variable_elimination_with_real_valued_times(case):
+    assume(_small_tree_width(case[0]))
+    _check(*case, step=0.5, full_model_pairs=1, method="elimination")
+
+
+@_settings
+@given(two_hub_networks())
+def test_variable_elimination_on_two_hub_networks(case):
+    _check(*case, step=1.0, full_model_pairs=1, method="elimination")

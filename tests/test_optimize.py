@@ -357,10 +357,14 @@ def test_column_generation_path_matches_the_full_model():
     graph.add_edge("Engine", "Transmission")
     graph.add_edge("Case", "Final_Drive&Brake")
     full = place_safety_stock(graph)
-    generated = place_safety_stock(graph, full_model_pairs=1)
+    generated = place_safety_stock(graph, full_model_pairs=1, method="milp")
+    eliminated = place_safety_stock(graph, full_model_pairs=1)
     assert full.method == "milp" and generated.method == "column generation"
-    assert full.is_optimal and generated.is_optimal
+    assert eliminated.method == "elimination"  # tree-width two: two cycles, no overlap
+    assert full.is_optimal and generated.is_optimal and eliminated.is_optimal
     assert generated.total_cost == pytest.approx(full.total_cost, rel=1e-9)
+    assert eliminated.total_cost == pytest.approx(full.total_cost, rel=1e-9)
+    assert eliminated.best_bound == eliminated.total_cost and eliminated.gap == 0
 
 
 @pytest.mark.parametrize(
@@ -385,7 +389,7 @@ def test_unproven_plan_reports_its_bound(monkeypatch, stopped, status):
     monkeypatch.setattr(optimize, "generate_columns", stopped_early)
     graph = _diamond()
     graph.add_edge("s", "m")
-    plan = place_safety_stock(graph, 0.95, full_model_pairs=1)
+    plan = place_safety_stock(graph, 0.95, full_model_pairs=1, method="milp")
     assert not plan.is_optimal
     assert plan.status == status
     assert plan.best_bound == pytest.approx(0.9 * plan.total_cost)

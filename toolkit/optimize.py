@@ -35,8 +35,11 @@ times are integers. Tree-shaped parts of the network are solved exactly by foldi
 them into the rest (:mod:`toolkit.gsm_reduction`); the remaining core is a SCIP MILP
 with one binary per candidate (SI, S) pair of each node, the square root evaluated
 exactly at each candidate (:mod:`toolkit.gsm_milp`). When the candidate pairs are
-too many, they are priced from the MILP's LP relaxation and a reduced-cost argument
-proves that no omitted pair can improve the solution (:mod:`toolkit.gsm_columns`).
+too many, a core of tree-width at most two (series-parallel networks, such as many
+plants feeding the same two DCs) is solved by a min-sum dynamic program over the
+candidate service times (:mod:`toolkit.gsm_elimination`); any other core's pairs are
+priced from the MILP's LP relaxation and a reduced-cost argument proves that no
+omitted pair can improve the solution (:mod:`toolkit.gsm_columns`).
 
 Examples
 --------
@@ -68,6 +71,7 @@ import pandas as pd
 
 from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
 from toolkit.gsm_columns import all_columns, generate_columns
+from toolkit.gsm_elimination import elimination_plan, solve_by_elimination
 from toolkit.gsm_milp import (
     Columns,
     build_placement_model,
@@ -100,6 +104,13 @@ log = logging.getLogger("toolkit.optimize")
 # The MILP gets every non-dominated candidate pair up to this many binaries; beyond,
 # the pairs are generated from its LP relaxation.
 FULL_MODEL_PAIRS = 20_000
+
+# Variable elimination is tried on larger cores when its table work stays below this
+# many entries (about 10 s per 5e9 on the development machine).
+ELIMINATION_OPERATIONS = 5e10
+_ELIMINATION_ENTRIES_PER_SECOND = 3e8  # conservative, for respecting a time limit
+
+_METHODS = ("auto", "milp", "elimination")
 
 _FRAME_COLUMNS = [
     "outbound_service_time",
@@ -162,9 +173,11 @@ class SafetyStockPlan:
     scip_version : str
     method : str
         ``"tree"`` (the reductions solved it, no MILP needed), ``"milp"`` (every
-        candidate pair in one MILP) or ``"column generation"``.
+        candidate pair in one MILP), ``"elimination"`` (variable elimination, no
+        MILP) or ``"column generation"``.
     candidate_pairs : int
-        Binaries of the final MILP (0 for ``"tree"``).
+        Binaries of the final MILP (0 for ``"tree"``; for ``"elimination"`` the
+        candidate pairs of the stages it solved).
     bnb_nodes : int
         Branch-and-bound nodes of the final MILP.
     generation_rounds : int
@@ -254,6 +267,7 @@ def place_safety_stock(
     gap: float = 0.0,
     log_path: str | Path | None = None,
     full_model_pairs: int = FULL_MODEL_PAIRS,
+    method: str = "auto",
 ) -> SafetyStockPlan:
     """Place safety stock optimally in a supply network (guaranteed-service model).
 
@@ -289,7 +303,13 @@ def place_safety_stock(
         File for SCIP's log of the MILP (the solver is silent otherwise).
     full_model_pairs : int
         Largest number of candidate pairs given to the MILP at once; larger models
-        are solved by column generation (both are exact).
+        are solved by variable elimination or column generation (all exact).
+    method : {"auto", "milp", "elimination"}
+        ``"auto"``: the MILP up to ``full_model_pairs`` pairs; beyond, variable
+        elimination when the core's tree-width is at most two and its work is at
+        most ``ELIMINATION_OPERATIONS`` table entries (and fits the time limit),
+        else column generation. ``"milp"``: never elimination. ``"elimination"``:
+        only elimination (``ValueError`` when the core does not allow it).
 
     Returns
     -------
@@ -306,6 +326,8 @@ def place_safety_stock(
     CandidateLimitError
         Real-valued processing times whose candidate set is too large.
     """
+    if method not in _METHODS:
+        raise ValueError(f"place_safety_stock: method must be one of {_METHODS}, not {method!r}")
     started = time.monotonic()
     deadline = started + time_limit if time_limit is not None else None
     network = gsm_network(
@@ -353,14 +375,18 @@ def place_safety_stock(
         )
 
     columns: dict[int, Columns] | None = None
-    if _pair_count_estimate(reduced) <= 4 * full_model_pairs:
+    if method != "elimination" and _pair_count_estimate(reduced) <= 4 * full_model_pairs:
         columns = all_columns(reduced)
         if sum(len(c) for c in columns.values()) > full_model_pairs:
             columns = None
-    method = "milp"
+    if columns is None and method != "milp":
+        solved = _solve_by_elimination(reduced, constant, deadline, required=method != "auto")
+        if solved is not None:
+            return _exact_plan(network, reduced, solved, started)
+    used = "milp"
     complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
     if columns is None:
-        method = "column generation"
+        used = "column generation"
         remaining = None if deadline is None else deadline - time.monotonic()
         generation = generate_columns(
             reduced,
@@ -423,10 +449,66 @@ def place_safety_stock(
         best_bound=bound,
         solve_seconds=time.monotonic() - started,
         scip_version=scip_version(model),
-        method=method,
+        method=used,
         candidate_pairs=sum(len(c) for c in columns.values()),
         bnb_nodes=outcome.nodes,
         generation_rounds=rounds,
+    )
+
+
+def _solve_by_elimination(
+    reduced: ReducedNetwork, constant: float, deadline: float | None, *, required: bool
+) -> dict[int, tuple[int, int]] | None:
+    """The optimal pair per stage by variable elimination, or None when not suited.
+
+    With ``required``, a core that does not allow it raises ``ValueError`` instead.
+    """
+    budget = ELIMINATION_OPERATIONS
+    if deadline is not None and not required:
+        budget = min(budget, (deadline - time.monotonic()) * _ELIMINATION_ENTRIES_PER_SECOND)
+    plan = elimination_plan(reduced, max_operations=budget) if budget > 0 else None
+    if plan is None:
+        if required:
+            raise ValueError(
+                "place_safety_stock: variable elimination needs a network core of "
+                "tree-width at most two within the work limit; use method='auto'"
+            )
+        log.info("variable elimination: no order within %.3g table entries", budget)
+        return None
+    started = time.monotonic()
+    value, choice = solve_by_elimination(reduced, plan)
+    log.info(
+        "variable elimination: %d variables, %.3g table entries, %.1f s, cost %.8g",
+        len(plan.order),
+        plan.operations,
+        time.monotonic() - started,
+        value + constant,
+    )
+    return choice
+
+
+def _exact_plan(
+    network: GsmNetwork,
+    reduced: ReducedNetwork,
+    choice: dict[int, tuple[int, int]],
+    started: float,
+) -> SafetyStockPlan:
+    """The plan of a choice proven optimal outside SCIP (variable elimination)."""
+    outbound, inbound = expand_choice(reduced, choice)
+    placements = _placements(network, outbound, inbound)
+    total = sum(p.holding_cost for p in placements)
+    return SafetyStockPlan(
+        placements=placements,
+        total_cost=total,
+        status="optimal",
+        gap=0.0,
+        best_bound=total,
+        solve_seconds=time.monotonic() - started,
+        scip_version=scip_version(),
+        method="elimination",
+        candidate_pairs=_pair_count_estimate(reduced),
+        bnb_nodes=0,
+        generation_rounds=0,
     )
 
 
