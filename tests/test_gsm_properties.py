@@ -48,6 +48,24 @@ def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2), den
     return graph, must_hold, may_not_hold
 
 
+def _assert_feasible(plan, graph, must_hold, may_not_hold):
+    frame = plan.to_frame()
+    for supplier, customer in graph.edges:
+        assert (
+            frame.at[customer, "inbound_service_time"]
+            >= frame.at[supplier, "outbound_service_time"] - 1e-9
+        )
+    assert (frame["net_replenishment_time"] >= -1e-9).all()
+    assert (frame.loc[list(must_hold), "outbound_service_time"] == 0).all()
+    assert (frame.loc[list(may_not_hold), "net_replenishment_time"].abs() <= 1e-9).all()
+    for node, data in graph.nodes(data=True):
+        bound = data.get("max_outbound_cst", 0.0 if graph.out_degree(node) == 0 else None)
+        if bound is not None:
+            assert frame.at[node, "outbound_service_time"] <= bound + 1e-9
+        inbound = frame.at[node, "inbound_service_time"]
+        assert inbound >= data.get("external_inbound_cst", 0.0) - 1e-9
+
+
 def _check(graph, must_hold, may_not_hold, step, full_model_pairs, method="milp"):
     expected = brute_force(graph, must_hold, may_not_hold, step)
     options = {
@@ -63,16 +81,7 @@ def _check(graph, must_hold, may_not_hold, step, full_model_pairs, method="milp"
     plan = place_safety_stock(graph, **options)
     assert plan.is_optimal
     assert plan.total_cost == pytest.approx(expected, rel=1e-7, abs=1e-9)
-    frame = plan.to_frame()
-    # The reported service times are feasible.
-    for supplier, customer in graph.edges:
-        assert (
-            frame.at[customer, "inbound_service_time"]
-            >= frame.at[supplier, "outbound_service_time"] - 1e-9
-        )
-    assert (frame["net_replenishment_time"] >= 0).all()
-    assert (frame.loc[list(must_hold), "outbound_service_time"] == 0).all()
-    assert (frame.loc[list(may_not_hold), "net_replenishment_time"] == 0).all()
+    _assert_feasible(plan, graph, must_hold, may_not_hold)
 
 
 _settings = settings(
@@ -165,3 +174,45 @@ def test_variable_elimination_with_real_valued_times(case):
 @given(two_hub_networks())
 def test_variable_elimination_on_two_hub_networks(case):
     _check(*case, step=1.0, full_model_pairs=1, method="elimination")
+
+
+@_settings
+@given(case=networks(max_nodes=5, times=(0.0, 0.5, 1.5, 2.5), bounds=(0.0, 1.0, 2.0)))
+def test_rounded_times_bracket_the_optimum(monkeypatch_candidates, case):
+    # The exact candidate set is declared too large, so the optimum is bracketed on a
+    # one-period grid: the bound must not exceed the brute-force optimum, the plan
+    # must be feasible for the true times and cost at least the optimum.
+    graph, must_hold, may_not_hold = case
+    expected = brute_force(graph, must_hold, may_not_hold, 0.5)
+    assume(expected is not None)
+    try:
+        plan = place_safety_stock(
+            graph, must_hold=must_hold, may_not_hold=may_not_hold, rounding_grids=(1.0,)
+        )
+    except InfeasibleError:
+        # Rounding up can make a may-not-hold chain miss its bound.
+        assume(False)
+    assert plan.method == "rounded times (1)"
+    assert plan.best_bound <= expected + 1e-7 * max(1.0, expected)
+    assert plan.total_cost >= expected - 1e-7 * max(1.0, expected)
+    assert plan.is_optimal == (plan.gap == 0)
+    if not plan.is_optimal:
+        assert plan.status == "not_proven" and plan.gap > 0
+    _assert_feasible(plan, graph, must_hold, may_not_hold)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_candidates():
+    """Make every exact candidate set 'too large' (the rounded ones use a lower limit)."""
+    from toolkit import optimize
+    from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
+
+    def limited(network, *, max_values=5_000_000):
+        if max_values == 5_000_000:
+            raise CandidateLimitError("more than 5000000 candidate service times (test)")
+        return candidate_service_times(network, max_values=max_values)
+
+    original = optimize.candidate_service_times
+    optimize.candidate_service_times = limited
+    yield
+    optimize.candidate_service_times = original

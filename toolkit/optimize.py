@@ -39,7 +39,10 @@ too many, a core of tree-width at most two (series-parallel networks, such as ma
 plants feeding the same two DCs) is solved by a min-sum dynamic program over the
 candidate service times (:mod:`toolkit.gsm_elimination`); any other core's pairs are
 priced from the MILP's LP relaxation and a reduced-cost argument proves that no
-omitted pair can improve the solution (:mod:`toolkit.gsm_columns`).
+omitted pair can improve the solution (:mod:`toolkit.gsm_columns`). Real-valued
+times whose exact candidate set is too large are bracketed instead: rounded down to
+a grid for a proven lower bound, rounded up for a plan, which is then ``not_proven``
+with its gap (see ``rounding_grids``).
 
 Examples
 --------
@@ -62,14 +65,18 @@ import math
 import time
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
+from toolkit.gsm_candidates import (
+    CandidateLimitError,
+    ServiceTimeCandidates,
+    candidate_service_times,
+)
 from toolkit.gsm_columns import all_columns, generate_columns
 from toolkit.gsm_elimination import elimination_plan, solve_by_elimination
 from toolkit.gsm_milp import (
@@ -111,6 +118,12 @@ ELIMINATION_OPERATIONS = 5e10
 _ELIMINATION_ENTRIES_PER_SECOND = 3e8  # conservative, for respecting a time limit
 
 _METHODS = ("auto", "milp", "elimination")
+
+# Grids (in periods) for bracketing the optimum when real-valued times make the exact
+# candidate set too large, finest first; the finest with at most ROUNDED_CANDIDATES
+# candidate service times is used.
+ROUNDING_GRIDS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+ROUNDED_CANDIDATES = 120_000
 
 _FRAME_COLUMNS = [
     "outbound_service_time",
@@ -268,6 +281,7 @@ def place_safety_stock(
     log_path: str | Path | None = None,
     full_model_pairs: int = FULL_MODEL_PAIRS,
     method: str = "auto",
+    rounding_grids: Sequence[float] | None = ROUNDING_GRIDS,
 ) -> SafetyStockPlan:
     """Place safety stock optimally in a supply network (guaranteed-service model).
 
@@ -310,6 +324,14 @@ def place_safety_stock(
         most ``ELIMINATION_OPERATIONS`` table entries (and fits the time limit),
         else column generation. ``"milp"``: never elimination. ``"elimination"``:
         only elimination (``ValueError`` when the core does not allow it).
+    rounding_grids : sequence of float, optional
+        When real-valued processing times make the exact candidate set too large,
+        the finest of these grids (periods) that keeps it at most
+        ``ROUNDED_CANDIDATES`` brackets the optimum: times rounded down give a proven
+        lower bound, times rounded up a plan, evaluated with the true times. The plan
+        is then ``"not_proven"`` (or ``"gap_limit"``) with its gap, never
+        ``"optimal"`` unless the bounds meet. None or empty: raise
+        ``CandidateLimitError`` instead.
 
     Returns
     -------
@@ -324,7 +346,8 @@ def place_safety_stock(
         When no service times meet the bounds and rules; names the nodes whose
         ``max_outbound_cst`` cannot be met and what forces them.
     CandidateLimitError
-        Real-valued processing times whose candidate set is too large.
+        Real-valued processing times whose candidate set is too large, even on the
+        coarsest of ``rounding_grids``.
     """
     if method not in _METHODS:
         raise ValueError(f"place_safety_stock: method must be one of {_METHODS}, not {method!r}")
@@ -345,7 +368,40 @@ def place_safety_stock(
         must_hold=must_hold,
         may_not_hold=may_not_hold,
     )
-    candidates = candidate_service_times(network)
+    options = {
+        "deadline": deadline,
+        "gap": gap,
+        "log_path": log_path,
+        "full_model_pairs": full_model_pairs,
+        "method": method,
+    }
+    try:
+        candidates = candidate_service_times(network)
+    except CandidateLimitError as error:
+        if rounding_grids is None or not len(rounding_grids):
+            raise
+        plan = _bracket_by_rounding(network, rounding_grids, options)
+        if plan is None:
+            raise CandidateLimitError(
+                f"{error}; no rounding grid of {tuple(rounding_grids)} gives at most "
+                f"{ROUNDED_CANDIDATES:,} candidates"
+            ) from error
+        return replace(plan, solve_seconds=time.monotonic() - started)
+    return _solve_network(network, candidates, started=started, **options)
+
+
+def _solve_network(
+    network: GsmNetwork,
+    candidates: ServiceTimeCandidates,
+    *,
+    started: float,
+    deadline: float | None,
+    gap: float,
+    log_path: str | Path | None,
+    full_model_pairs: int,
+    method: str,
+) -> SafetyStockPlan:
+    """Reduce, then solve by the tree DP, the MILP, elimination or column generation."""
     reduced = reduce_network(network, candidates)
     constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
     log.info(
@@ -454,6 +510,65 @@ def place_safety_stock(
         bnb_nodes=outcome.nodes,
         generation_rounds=rounds,
     )
+
+
+def _bracket_by_rounding(
+    network: GsmNetwork, grids: Sequence[float], options: dict
+) -> SafetyStockPlan | None:
+    """Bound the optimum between two rounded problems (see ``rounding_grids``).
+
+    Rounding every processing time down can only lower the optimum: from an optimal
+    plan for the true times, ``S_j = min(S_j, SI_j + T_j')`` is feasible for the
+    shorter times ``T'`` (quotes only fall; every rule still holds) and no net
+    replenishment time grows. So the rounded-down optimum, or its proven bound, is a
+    lower bound. Rounding up gives service times that, with ``S_j`` capped at
+    ``SI_j + T_j``, are feasible for the true times: a plan, priced exactly.
+    """
+    for grid in sorted(float(g) for g in grids):
+        down = replace(
+            network, processing_time=np.floor(network.processing_time / grid + 1e-9) * grid
+        )
+        up = replace(network, processing_time=np.ceil(network.processing_time / grid - 1e-9) * grid)
+        try:
+            down_candidates = candidate_service_times(down, max_values=ROUNDED_CANDIDATES)
+            up_candidates = candidate_service_times(up, max_values=ROUNDED_CANDIDATES)
+        except CandidateLimitError:
+            continue
+        log.info("candidate set too large: bracketing the optimum on a %g-period grid", grid)
+        deadline = options["deadline"]
+        halfway = None if deadline is None else (time.monotonic() + deadline) / 2
+        started = time.monotonic()
+        lower = _solve_network(
+            down, down_candidates, started=started, **{**options, "deadline": halfway}
+        )
+        upper = _solve_network(up, up_candidates, started=started, **options)
+        inbound = np.array([p.inbound_service_time for p in upper.placements])
+        outbound = np.array([p.outbound_service_time for p in upper.placements])
+        outbound = np.minimum(outbound, inbound + network.processing_time)
+        placements = _placements(network, outbound, inbound)
+        total = sum(p.holding_cost for p in placements)
+        bound = min(lower.best_bound, total)
+        relative_gap = (total - bound) / abs(total) if total else 0.0
+        if relative_gap <= 1e-9:
+            status, relative_gap = "optimal", 0.0
+        elif options["gap"] > 0 and relative_gap <= options["gap"]:
+            status = "gap_limit"
+        else:
+            status = "not_proven"
+        return SafetyStockPlan(
+            placements=placements,
+            total_cost=total,
+            status=status,
+            gap=relative_gap,
+            best_bound=bound,
+            solve_seconds=time.monotonic() - started,
+            scip_version=upper.scip_version,
+            method=f"rounded times ({grid:g})",
+            candidate_pairs=upper.candidate_pairs,
+            bnb_nodes=lower.bnb_nodes + upper.bnb_nodes,
+            generation_rounds=lower.generation_rounds + upper.generation_rounds,
+        )
+    return None
 
 
 def _solve_by_elimination(
