@@ -99,6 +99,13 @@ def test_pit_share_by_hand() -> None:
     )
     assert normal[0, :2].tolist() == [1.0, 0.0]
     assert normal[0, 2] == 0.0  # F(0) = 3e-7 < 0.05: entirely below the band
+    # Below zero (demand under its firm orders) a censored normal has F = 0: outside.
+    assert (
+        pit_band_share(
+            np.array([[-0.5]]), np.ones((1, 1)), np.full((1, 1), 4.0), "normal", 0.05, 0.95
+        )[0, 0]
+        == 0.0
+    )
     # Inactive series: a zero week is the whole [0, 1], 90% inside.
     assert pit_band_share(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), "zero", 0.05, 0.95)[
         0, 0

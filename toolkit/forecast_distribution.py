@@ -259,7 +259,8 @@ def pit_band_share(
         sd = np.sqrt(variance[normal])
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(sd > 0, (y - m) / sd, np.where(y >= m, np.inf, -np.inf))
-        at[normal] = stats.norm.cdf(z)
+        # Censored at zero: F is 0 below zero, and zero holds the mass [0, F(0)].
+        at[normal] = np.where(y < -1e-9, 0.0, stats.norm.cdf(z))
         below[normal] = np.where(y <= 1e-9, 0.0, at[normal])
     count = (family_full == "count") & known
     if count.any():

@@ -154,7 +154,8 @@ class ForecastSummary:
         Plain share of backtest weeks inside the calibrated band; above the target
         for discrete demand, whose weeks without orders are always inside.
     band_coverage_uncalibrated : float
-        The same for the methods' own bands before calibration (mean over series).
+        Plain share of backtest weeks inside the methods' own bands before
+        calibration (mean over series).
     horizon : int
         Weeks forecast.
     first_week, last_week : Timestamp

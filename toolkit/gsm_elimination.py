@@ -21,6 +21,7 @@ long; :func:`solve_by_elimination` runs it and reads the optimal pairs back.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,11 @@ def _neighbours(terms: dict[int, _Term], incident: dict[Variable, set[int]], v: 
 
 
 def elimination_plan(
-    reduced: ReducedNetwork, max_operations: float = 2e10, *, tries: int = 16
+    reduced: ReducedNetwork,
+    max_operations: float = 2e10,
+    *,
+    tries: int = 16,
+    deadline: float | None = None,
 ) -> EliminationPlan | None:
     """Return an elimination order using only variables of degree two or less.
 
@@ -123,6 +128,9 @@ def elimination_plan(
         Give up (return None) when the best order would touch more table entries.
     tries : int
         Randomly perturbed greedy orders tried besides the fixed rules.
+    deadline : float, optional
+        ``time.monotonic()`` value after which no further rule is tried (the best
+        order so far is kept).
 
     Returns
     -------
@@ -151,6 +159,8 @@ def elimination_plan(
         )
     best: EliminationPlan | None = None
     for rule in rules:
+        if deadline is not None and best is not None and time.monotonic() > deadline:
+            break
         plan = _greedy_order(
             size,
             dict(dense),

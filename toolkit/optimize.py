@@ -115,7 +115,8 @@ FULL_MODEL_PAIRS = 20_000
 # Variable elimination is tried on larger cores when its table work stays below this
 # many entries (about 10 s per 5e9 on the development machine).
 ELIMINATION_OPERATIONS = 5e10
-_ELIMINATION_ENTRIES_PER_SECOND = 3e8  # conservative, for respecting a time limit
+# Conservative (cores of many small tables run at ~7e7), for respecting a time limit.
+_ELIMINATION_ENTRIES_PER_SECOND = 5e7
 
 _METHODS = ("auto", "milp", "elimination")
 
@@ -323,7 +324,9 @@ def place_safety_stock(
         elimination when the core's tree-width is at most two and its work is at
         most ``ELIMINATION_OPERATIONS`` table entries (and fits the time limit),
         else column generation. ``"milp"``: never elimination. ``"elimination"``:
-        only elimination (``ValueError`` when the core does not allow it).
+        only elimination (``ValueError`` when the core does not allow it; a
+        network the reductions solve whole is still ``"tree"``), which then runs to
+        the end whatever ``time_limit`` says.
     rounding_grids : sequence of float, optional
         When real-valued processing times make the exact candidate set too large,
         the finest of these grids (periods) that keeps it at most
@@ -581,7 +584,17 @@ def _solve_by_elimination(
     budget = ELIMINATION_OPERATIONS
     if deadline is not None and not required:
         budget = min(budget, (deadline - time.monotonic()) * _ELIMINATION_ENTRIES_PER_SECOND)
-    plan = elimination_plan(reduced, max_operations=budget) if budget > 0 else None
+    # Planning gets a tenth of the time left; past it the best order so far is used.
+    plan_deadline = (
+        None
+        if deadline is None or required
+        else time.monotonic() + 0.1 * (deadline - time.monotonic())
+    )
+    plan = (
+        elimination_plan(reduced, max_operations=budget, deadline=plan_deadline)
+        if budget > 0
+        else None
+    )
     if plan is None:
         if required:
             raise ValueError(
