@@ -286,9 +286,10 @@ def _per_series_errors(
         .merge(predictions, on=["series_id", "date"], how="inner")
         .merge(scales, on="series_id", how="inner")
     )
-    merged["pit_share"] = np.nan
-    if pit is not None:
-        merged = merged.drop(columns="pit_share").merge(
+    if pit is None:
+        merged["pit_share"] = np.nan
+    else:
+        merged = merged.merge(
             pit[["series_id", "date", "pit_share"]], on=["series_id", "date"], how="left"
         )
     merged["point"] = merged[column].clip(lower=0)

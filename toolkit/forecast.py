@@ -581,29 +581,16 @@ def _calibrate(
         if fam == "zero":
             continue
         members = np.flatnonzero(patterns[owner_all] == pattern)
+        points = (actual_all[members], mean_all[members], variance_all[members], fam, lower, upper)
         value, coverage, n_points = 1.0, float("nan"), 0
         if members.size:
-            value, coverage, n_points = calibrate_scale(
-                actual_all[members], mean_all[members], variance_all[members], fam, lower, upper
-            )
+            value, coverage, n_points = calibrate_scale(*points)
+        in_band = float("nan")
         if n_points < 50:
             # Too few points for this pattern alone: use its family's multiplier.
             value = family_scale.get(fam, 1.0)
-        in_band = float("nan")
-        if n_points >= 50:
-            in_band = float(
-                np.nanmean(
-                    band_coverage(
-                        actual_all[members],
-                        mean_all[members],
-                        variance_all[members],
-                        fam,
-                        lower,
-                        upper,
-                        scale=value,
-                    )
-                )
-            )
+        else:
+            in_band = float(np.nanmean(band_coverage(*points, scale=value)))
         scale[patterns == pattern] = value
         rows.append(
             {

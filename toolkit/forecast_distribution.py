@@ -171,6 +171,22 @@ def _count_cdf(x: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndar
     return out
 
 
+def _points_by_family(
+    actual: np.ndarray,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    family: np.ndarray | Sequence[str] | str,
+    scale: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Actuals, scaled means and variances, and per family the mask of known points."""
+    actual = np.asarray(actual, dtype=float)
+    mean, variance, family = _prepare(mean, variance, family, scale)
+    family_full = np.broadcast_to(family[:, None], actual.shape)
+    known = ~np.isnan(actual)
+    masks = {name: (family_full == name) & known for name in ("normal", "count", "zero")}
+    return actual, mean, variance, masks
+
+
 def band_coverage(
     actual: np.ndarray,
     mean: np.ndarray,
@@ -188,25 +204,20 @@ def band_coverage(
     quantile when ``F(floor(y)) >= lower`` and below the upper one when
     ``F(ceil(y) - 1) < upper``), which is exact and much faster than quantiles.
     """
-    actual = np.asarray(actual, dtype=float)
-    mean, variance, family = _prepare(mean, variance, family, scale)
+    actual, mean, variance, masks = _points_by_family(actual, mean, variance, family, scale)
     covered = np.full(actual.shape, np.nan)
-    family_full = np.broadcast_to(family[:, None], actual.shape)
-    known = ~np.isnan(actual)
-    normal = (family_full == "normal") & known
+    normal, count, zero = masks["normal"], masks["count"], masks["zero"]
     if normal.any():
         sd = np.sqrt(variance[normal])
         lo = np.maximum(mean[normal] + sd * stats.norm.ppf(lower), 0.0)
         hi = np.maximum(mean[normal] + sd * stats.norm.ppf(upper), 0.0)
         covered[normal] = (actual[normal] >= lo - 1e-9) & (actual[normal] <= hi + 1e-9)
-    count = (family_full == "count") & known
     if count.any():
         y = actual[count]
         m, v = mean[count], variance[count]
         above = _count_cdf(np.floor(y + 1e-9), m, v) >= lower - 1e-12
         below = _count_cdf(np.ceil(y - 1e-9) - 1.0, m, v) < upper - 1e-12
         covered[count] = above & below
-    zero = (family_full == "zero") & known
     covered[zero] = actual[zero] <= 1e-9
     return covered
 
@@ -247,13 +258,10 @@ def pit_band_share(
     >>> pit_band_share(y, np.full((1, 3), 0.5), np.full((1, 3), 0.5), "count", 0.05, 0.95).round(3)
     array([[0.918, 1.   , 0.53 ]])
     """
-    actual = np.asarray(actual, dtype=float)
-    mean, variance, family = _prepare(mean, variance, family, scale)
+    actual, mean, variance, masks = _points_by_family(actual, mean, variance, family, scale)
     below = np.full(actual.shape, np.nan)  # F just below y
     at = np.full(actual.shape, np.nan)  # F(y)
-    family_full = np.broadcast_to(family[:, None], actual.shape)
-    known = ~np.isnan(actual)
-    normal = (family_full == "normal") & known
+    normal, count, zero = masks["normal"], masks["count"], masks["zero"]
     if normal.any():
         y, m = actual[normal], mean[normal]
         sd = np.sqrt(variance[normal])
@@ -262,13 +270,11 @@ def pit_band_share(
         # Censored at zero: F is 0 below zero, and zero holds the mass [0, F(0)].
         at[normal] = np.where(y < -1e-9, 0.0, stats.norm.cdf(z))
         below[normal] = np.where(y <= 1e-9, 0.0, at[normal])
-    count = (family_full == "count") & known
     if count.any():
         k = np.floor(actual[count] + 1e-9)
         m, v = mean[count], variance[count]
         at[count] = _count_cdf(k, m, v)
         below[count] = _count_cdf(k - 1.0, m, v)
-    zero = (family_full == "zero") & known
     at[zero] = 1.0
     below[zero] = np.where(actual[zero] <= 1e-9, 0.0, 1.0)
     width = at - below
@@ -276,7 +282,7 @@ def pit_band_share(
     point = ((at >= lower) & (at <= upper)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(width > 1e-12, overlap / width, point)
-    share[~known] = np.nan
+    share[np.isnan(actual)] = np.nan
     return share
 
 

@@ -99,10 +99,6 @@ def _variables_and_terms(
     return values, terms
 
 
-def _neighbours(terms: dict[int, _Term], incident: dict[Variable, set[int]], v: Variable) -> set:
-    return {terms[t].other(v) for t in incident[v]}
-
-
 def elimination_plan(
     reduced: ReducedNetwork,
     max_operations: float = 2e10,

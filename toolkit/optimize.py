@@ -489,15 +489,13 @@ def _solve_network(
     # The MILP's bound is a bound on the optimum only when its pairs are complete.
     bound = max(lower, outcome.best_bound) if complete else lower
     bound = min(bound, total)
-    relative_gap = (total - bound) / abs(total) if total else 0.0
+    relative_gap = _relative_gap(total, bound)
     if relative_gap <= 1e-9 or (outcome.status == "optimal" and complete):
         status, relative_gap, bound = "optimal", 0.0, total
     elif outcome.status in ("optimal", "gap_limit"):
         # The MILP finished, but over an incomplete set of candidate pairs.
-        if gap > 0 and relative_gap <= gap + 1e-12:
-            status = "gap_limit"
-        else:
-            status = "time_limit" if stopped == "deadline" else "not_proven"
+        unproven = "time_limit" if stopped == "deadline" else "not_proven"
+        status = _unproven_status(relative_gap, gap, unproven)
     else:
         status = outcome.status
     return SafetyStockPlan(
@@ -513,6 +511,15 @@ def _solve_network(
         bnb_nodes=outcome.nodes,
         generation_rounds=rounds,
     )
+
+
+def _relative_gap(total: float, bound: float) -> float:
+    return (total - bound) / abs(total) if total else 0.0
+
+
+def _unproven_status(relative_gap: float, requested_gap: float, otherwise: str) -> str:
+    """``gap_limit`` within a requested gap, else ``otherwise``."""
+    return "gap_limit" if requested_gap > 0 and relative_gap <= requested_gap + 1e-12 else otherwise
 
 
 def _bracket_by_rounding(
@@ -551,13 +558,11 @@ def _bracket_by_rounding(
         placements = _placements(network, outbound, inbound)
         total = sum(p.holding_cost for p in placements)
         bound = min(lower.best_bound, total)
-        relative_gap = (total - bound) / abs(total) if total else 0.0
+        relative_gap = _relative_gap(total, bound)
         if relative_gap <= 1e-9:
             status, relative_gap = "optimal", 0.0
-        elif options["gap"] > 0 and relative_gap <= options["gap"]:
-            status = "gap_limit"
         else:
-            status = "not_proven"
+            status = _unproven_status(relative_gap, options["gap"], "not_proven")
         return SafetyStockPlan(
             placements=placements,
             total_cost=total,
