@@ -93,3 +93,33 @@ def test_placement_by_elimination_equals_the_milp():
     )
     with pytest.raises(ValueError, match="method"):
         place_safety_stock(graph, 0.95, method="dp")
+
+
+def test_memory_estimate_covers_what_elimination_holds(monkeypatch):
+    import tracemalloc
+
+    # Long, real-valued times: thousands of candidates, so the tables dominate memory.
+    graph = _plants_to_dcs(6, 2)
+    for k, node in enumerate(sorted(graph)):
+        graph.nodes[node]["processing_time"] = 5 * graph.nodes[node]["processing_time"] + k % 7 / 10
+    reduced = _reduced(graph)
+    plan = elimination_plan(reduced)
+    stage_entries = sum(np.prod(reduced.stages[key].shape) for key in reduced.graph)
+    assert plan.peak_entries > stage_entries
+    tracemalloc.start()
+    try:
+        solve_by_elimination(reduced, plan)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # float64 tables; the estimate is close, and errs on the safe side.
+    assert 0.7 * 8 * plan.peak_entries <= peak <= 1.05 * 8 * plan.peak_entries
+    # Only the stage tables fit: no order can run.
+    assert elimination_plan(reduced, max_entries=stage_entries) is None
+    assert elimination_plan(reduced, max_entries=plan.peak_entries) is not None
+
+    import toolkit.optimize as optimize
+
+    monkeypatch.setattr(optimize, "ELIMINATION_MEMORY_BYTES", 8.0 * stage_entries)
+    with pytest.raises(ValueError, match="memory"):
+        place_safety_stock(graph, 0.95, method="elimination")

@@ -519,7 +519,9 @@ def generate_columns(
         master.add_pair(key, row, col, _pair_costs(tables, key, [(row, col)])[0])
     complete = upper - best_bound <= 1e-9 * max(1.0, abs(upper))
     within_gap = gap > 0 and upper - best_bound <= gap * abs(upper)
-    if not complete and not within_gap and center is not None:
+    # Past the deadline with a wide gap, the enumeration would only overflow: skip it.
+    hopeless = stopped == "deadline" and upper - best_bound > 1e-3 * abs(upper)
+    if not complete and not within_gap and center is not None and not hopeless:
         complete = _include_near_optimal(
             master, tables, center, center_minima, upper - best_bound, max_included
         )

@@ -46,10 +46,15 @@ class EliminationPlan:
     steps : list of float
         Table entries each elimination touches (a machine-independent measure of
         the work).
+    peak_entries : float
+        Table entries held in memory at the peak: every stage's cost table and every
+        table an elimination creates (all kept to read the solution back), plus the
+        largest step's working tables. Eight bytes each.
     """
 
     order: list[Variable]
     steps: list[float]
+    peak_entries: float = 0.0
 
     @property
     def operations(self) -> float:
@@ -103,6 +108,7 @@ def elimination_plan(
     reduced: ReducedNetwork,
     max_operations: float = 2e10,
     *,
+    max_entries: float = np.inf,
     tries: int = 16,
     deadline: float | None = None,
 ) -> EliminationPlan | None:
@@ -122,6 +128,9 @@ def elimination_plan(
     reduced : ReducedNetwork
     max_operations : float
         Give up (return None) when the best order would touch more table entries.
+    max_entries : float
+        Give up when every order would hold more table entries in memory at once
+        (see ``EliminationPlan.peak_entries``).
     tries : int
         Randomly perturbed greedy orders tried besides the fixed rules.
     deadline : float, optional
@@ -132,10 +141,12 @@ def elimination_plan(
     -------
     EliminationPlan or None
         None when some step would need a variable with three or more neighbours (the
-        new term would join three variables) or the work exceeds ``max_operations``.
+        new term would join three variables) or the work exceeds ``max_operations``
+        or the memory ``max_entries``.
     """
     values, term_list = _variables_and_terms(reduced, with_tables=False)
     size = {v: len(x) for v, x in values.items()}
+    stage_entries = float(sum(size[("in", key)] * size[("out", key)] for key in reduced.graph))
     dense: dict[frozenset, bool] = {}  # True when some term between the two is a table
     adjacency: dict[Variable, set[Variable]] = {v: set() for v in values}
     for term in term_list:
@@ -163,6 +174,8 @@ def elimination_plan(
             {v: set(n) for v, n in adjacency.items()},
             rule,
             max_operations if best is None else min(max_operations, best.operations),
+            stage_entries,
+            max_entries,
         )
         if plan == "too wide":
             return None  # no order gets past a variable of three neighbours
@@ -177,12 +190,23 @@ def _greedy_order(
     adjacency: dict[Variable, set[Variable]],
     rule,
     max_operations: float,
+    stage_entries: float,
+    max_entries: float,
 ) -> EliminationPlan | str | None:
     """One greedy order under ``rule(variable, cost) -> sort key`` (smallest first).
 
-    Returns the plan, None when it would exceed ``max_operations``, or ``"too wide"``
-    when every variable left has three or more neighbours.
+    Returns the plan, None when it would exceed ``max_operations`` or hold more than
+    ``max_entries`` table entries at once (``stage_entries`` are held from the
+    start), or ``"too wide"`` when every variable left has three or more neighbours.
     """
+
+    def working(v: Variable) -> tuple[float, float]:
+        """Entries of the step's working tables, and of the new table it keeps."""
+        around = [size[w] for w in adjacency[v]]
+        if len(around) < 2:
+            return 3.0 * size[v] * max(around, default=1), 0.0
+        x, y = around
+        return 3.0 * size[v] * (x + y) + x * y, float(x * y)
 
     def cost(v: Variable) -> float | None:
         around = adjacency[v]
@@ -198,6 +222,7 @@ def _greedy_order(
     order: list[Variable] = []
     steps: list[float] = []
     total = 0.0
+    held = peak = stage_entries
     remaining = set(adjacency)
     while remaining:
         best, best_key, best_cost = None, None, 0.0
@@ -212,7 +237,10 @@ def _greedy_order(
             return "too wide"
         steps.append(best_cost)
         total += best_cost
-        if total > max_operations:
+        temporary, kept = working(best)
+        peak = max(peak, held + temporary)
+        held += kept
+        if total > max_operations or peak > max_entries:
             return None
         around = adjacency.pop(best)
         for w in around:
@@ -224,7 +252,7 @@ def _greedy_order(
             adjacency[y].add(x)
         remaining.discard(best)
         order.append(best)
-    return EliminationPlan(order, steps)
+    return EliminationPlan(order, steps, peak)
 
 
 def _running_min(table: np.ndarray, reverse: bool) -> np.ndarray:

@@ -115,8 +115,14 @@ FULL_MODEL_PAIRS = 20_000
 # Variable elimination is tried on larger cores when its table work stays below this
 # many entries (about 10 s per 5e9 on the development machine).
 ELIMINATION_OPERATIONS = 5e10
-# Conservative (cores of many small tables run at ~7e7), for respecting a time limit.
-_ELIMINATION_ENTRIES_PER_SECOND = 5e7
+# ... and the tables it holds at once stay below this many bytes (Willems chain 20
+# holds 1.5 GB).
+ELIMINATION_MEMORY_BYTES = 4e9
+# For respecting a time limit: measured 2.6e8 to 1.1e9 entries per second (whole
+# solve, tables built included) on the Willems cores and on generated ones of 8 to
+# 1,800 steps, under 0.1 ms overhead per step. 5e7 was once assumed: it sent
+# Willems chain 20 (8.7e9 entries, 19 s) to column generation under 120 s.
+_ELIMINATION_ENTRIES_PER_SECOND = 2e8
 
 _METHODS = ("auto", "milp", "elimination")
 
@@ -322,8 +328,9 @@ def place_safety_stock(
     method : {"auto", "milp", "elimination"}
         ``"auto"``: the MILP up to ``full_model_pairs`` pairs; beyond, variable
         elimination when the core's tree-width is at most two and its work is at
-        most ``ELIMINATION_OPERATIONS`` table entries (and fits the time limit),
-        else column generation. ``"milp"``: never elimination. ``"elimination"``:
+        most ``ELIMINATION_OPERATIONS`` table entries in at most
+        ``ELIMINATION_MEMORY_BYTES`` (and fits the time limit), else column
+        generation. ``"milp"``: never elimination. ``"elimination"``:
         only elimination (``ValueError`` when the core does not allow it; a
         network the reductions solve whole is still ``"tree"``), which then runs to
         the end whatever ``time_limit`` says.
@@ -596,7 +603,12 @@ def _solve_by_elimination(
         else time.monotonic() + 0.1 * (deadline - time.monotonic())
     )
     plan = (
-        elimination_plan(reduced, max_operations=budget, deadline=plan_deadline)
+        elimination_plan(
+            reduced,
+            max_operations=budget,
+            max_entries=ELIMINATION_MEMORY_BYTES / 8,
+            deadline=plan_deadline,
+        )
         if budget > 0
         else None
     )
@@ -604,9 +616,14 @@ def _solve_by_elimination(
         if required:
             raise ValueError(
                 "place_safety_stock: variable elimination needs a network core of "
-                "tree-width at most two within the work limit; use method='auto'"
+                "tree-width at most two within the work and memory limits; use "
+                "method='auto'"
             )
-        log.info("variable elimination: no order within %.3g table entries", budget)
+        log.info(
+            "variable elimination: no order within %.3g table entries and %.3g bytes",
+            budget,
+            ELIMINATION_MEMORY_BYTES,
+        )
         return None
     started = time.monotonic()
     value, choice = solve_by_elimination(reduced, plan)
