@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from toolkit.forecast import PredictiveDistribution
 from toolkit.forecast_distribution import (
     band_coverage,
     calibrate_scale,
@@ -167,3 +169,32 @@ def test_calibration_keeps_a_true_count_distribution() -> None:
     assert scale == pytest.approx(5.0, rel=0.1)
     with pytest.raises(ValueError, match="metric"):
         calibrate_scale(wide, base, base, "normal", 0.05, 0.95, metric="width")
+
+
+def test_distribution_coverage_counts_weeks_without_rows_as_zero_demand() -> None:
+    dates = pd.date_range("2026-01-05", periods=3, freq="W-MON")
+    distribution = PredictiveDistribution(
+        series_ids=np.array(["A", "B"]),
+        dates=dates,
+        mean=np.full((2, 3), 10.0),
+        variance=np.full((2, 3), 4.0),
+        family=np.array(["normal", "normal"]),
+        scale=np.ones(2),
+        shift=np.zeros((2, 3)),
+    )
+    # Band [10 - 1.645 * 2, 10 + 1.645 * 2] = [6.71, 13.29]. Series A: 10 on a Tuesday
+    # of week 1 (inside), nothing in week 2 (0: outside), 20 in week 3 (outside).
+    # Series B has no rows: not scored.
+    actual = pd.DataFrame(
+        {
+            "series_id": ["A", "A", "A"],
+            "date": pd.to_datetime(["2026-01-06", "2026-01-19", "2026-01-21"]),
+            "quantity": [10.0, 12.0, 8.0],
+        }
+    )
+    scored = distribution.coverage(actual)
+    assert scored["series_id"].tolist() == ["A", "A", "A"]
+    assert list(scored["date"]) == list(dates)
+    assert scored["in_band"].tolist() == [1.0, 0.0, 0.0]
+    # Continuous family: the PIT share is the indicator itself.
+    assert scored["pit_share"].tolist() == [1.0, 0.0, 0.0]

@@ -63,6 +63,7 @@ from toolkit.demand_panel import (
     series_keys,
     split_firm_events,
     to_weekly_panel,
+    week_start,
 )
 from toolkit.forecast_distribution import (
     FAMILY_BY_PATTERN,
@@ -201,8 +202,12 @@ class PredictiveDistribution:
         Parameters
         ----------
         actual : DataFrame
-            ``series_id, date, quantity`` for forecast weeks (e.g. held-out weeks);
-            rows outside the forecast's series and weeks are ignored.
+            ``series_id, date, quantity`` for forecast weeks (e.g. held-out weeks),
+            any day of the week (dates go to their Monday, quantities add up); rows
+            outside the forecast's series and weeks are ignored. As in the data
+            model, a week without a row is a week without demand: a series with
+            rows is scored on every forecast week between the first and last week
+            ``actual`` covers, with 0 where it has none.
         lower, upper : float
             The band's quantile levels.
 
@@ -215,10 +220,16 @@ class PredictiveDistribution:
             :func:`toolkit.forecast_distribution.pit_band_share`). Their means are
             the band's plain and PIT coverage.
         """
-        panel = actual.assign(date=pd.to_datetime(actual["date"])).pivot_table(
+        weeks = week_start(actual["date"]).to_numpy()
+        panel = actual.assign(date=weeks).pivot_table(
             index="series_id", columns="date", values="quantity", aggfunc="sum"
         )
         values = panel.reindex(index=self.series_ids, columns=self.dates).to_numpy(dtype=float)
+        if len(actual):
+            reported = np.isin(self.series_ids, panel.index)
+            covered = np.asarray((self.dates >= weeks.min()) & (self.dates <= weeks.max()))
+            block = np.ix_(reported, covered)
+            values[block] = np.nan_to_num(values[block], nan=0.0)
         residual = values - self.shift
         args = (residual, self.mean, self.variance, self.family, lower, upper)
         in_band = band_coverage(*args, scale=self.scale)
