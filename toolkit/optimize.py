@@ -620,7 +620,8 @@ def _solve_by_elimination(
                 "method='auto'"
             )
         log.info(
-            "variable elimination: no order within %.3g table entries and %.3g bytes",
+            "variable elimination declined: the core has tree-width above two, or every "
+            "order needs more than %.3g table entries or %.3g bytes",
             budget,
             ELIMINATION_MEMORY_BYTES,
         )
