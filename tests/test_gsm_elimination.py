@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from gsm_examples import plants_to_dcs
 
 from toolkit.gsm_candidates import candidate_service_times
 from toolkit.gsm_elimination import (
@@ -17,25 +18,6 @@ from toolkit.gsm_elimination import (
 from toolkit.gsm_network import gsm_network
 from toolkit.gsm_reduction import reduce_network
 from toolkit.optimize import place_safety_stock
-
-
-def _plants_to_dcs(n_plants: int, n_dcs: int) -> nx.DiGraph:
-    """Every plant supplies every DC through a packing stage of its own; each DC
-    serves its own market. With two DCs the network has tree-width two."""
-    graph = nx.DiGraph()
-    for p in range(n_plants):
-        graph.add_node(f"plant{p}", processing_time=3 + p, holding_cost=1.0)
-    for d in range(n_dcs):
-        graph.add_node(f"dc{d}", processing_time=1 + d, holding_cost=2.0)
-        graph.add_node(
-            f"market{d}", processing_time=1, holding_cost=4.0, demand_mean=5, demand_std=2.0
-        )
-        graph.add_edge(f"dc{d}", f"market{d}")
-        for p in range(n_plants):
-            pack = f"pack{p}{d}"
-            graph.add_node(pack, processing_time=1 + (p + d) % 3, holding_cost=1.5)
-            graph.add_edges_from([(f"plant{p}", pack), (pack, f"dc{d}")])
-    return graph
 
 
 def _reduced(graph: nx.DiGraph):
@@ -64,18 +46,18 @@ def test_min_plus_by_hand():
 
 
 def test_two_dcs_are_solved_and_three_are_declined():
-    two = _reduced(_plants_to_dcs(3, 2))
+    two = _reduced(plants_to_dcs(3, 2))
     plan = elimination_plan(two)
     assert plan is not None and len(plan.order) == 2 * len(two.graph)
     assert elimination_plan(two, max_operations=1.0) is None
     _, choice = solve_by_elimination(two, plan)
     assert set(choice) == set(two.graph)
     # Three plants x three DCs contain a subdivided K(3,3): tree-width three.
-    assert elimination_plan(_reduced(_plants_to_dcs(3, 3))) is None
+    assert elimination_plan(_reduced(plants_to_dcs(3, 3))) is None
 
 
 def test_placement_by_elimination_equals_the_milp():
-    graph = _plants_to_dcs(4, 2)
+    graph = plants_to_dcs(4, 2)
     milp = place_safety_stock(graph, 0.95, method="milp")
     eliminated = place_safety_stock(graph, 0.95, method="elimination")
     assert eliminated.method == "elimination" and eliminated.is_optimal
@@ -85,10 +67,10 @@ def test_placement_by_elimination_equals_the_milp():
         inbound = frame.at[customer, "inbound_service_time"]
         assert inbound >= frame.at[supplier, "outbound_service_time"] - 1e-9
     with pytest.raises(ValueError, match="tree-width"):
-        place_safety_stock(_plants_to_dcs(3, 3), 0.95, method="elimination")
+        place_safety_stock(plants_to_dcs(3, 3), 0.95, method="elimination")
     # auto: small cores stay with the MILP, large ones fall back to column generation.
     assert place_safety_stock(graph, 0.95).method == "milp"
-    assert place_safety_stock(_plants_to_dcs(3, 3), 0.95, full_model_pairs=1).method == (
+    assert place_safety_stock(plants_to_dcs(3, 3), 0.95, full_model_pairs=1).method == (
         "column generation"
     )
     with pytest.raises(ValueError, match="method"):
@@ -99,7 +81,7 @@ def test_memory_estimate_covers_what_elimination_holds(monkeypatch):
     import tracemalloc
 
     # Long, real-valued times: thousands of candidates, so the tables dominate memory.
-    graph = _plants_to_dcs(6, 2)
+    graph = plants_to_dcs(6, 2)
     for k, node in enumerate(sorted(graph)):
         graph.nodes[node]["processing_time"] = 5 * graph.nodes[node]["processing_time"] + k % 7 / 10
     reduced = _reduced(graph)

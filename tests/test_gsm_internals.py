@@ -9,6 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from gsm_brute_force import brute_force
+from gsm_examples import plants_to_dcs
 
 from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
 from toolkit.gsm_columns import pareto_columns
@@ -178,3 +179,28 @@ def test_instance_reader_cumulative_cost_and_pooled_factor(tmp_path):
     assert graph.nodes["kit"]["demand_std"] == pytest.approx(math.hypot(1.645 * 3, 2.0 * 4))
     assert graph.nodes["part"]["demand_std"] == pytest.approx(2 * math.hypot(1.645 * 3, 2.0 * 4))
     assert place_safety_stock(graph).is_optimal
+
+
+def test_generation_past_its_deadline_skips_the_hopeless_enumeration(monkeypatch):
+    import toolkit.gsm_columns as gsm_columns
+
+    # Three plants each feeding three DCs (tree-width three), real-valued times:
+    # column generation needs some 37 rounds; stopped after the first, its gap is wide
+    # (59%).
+    graph = plants_to_dcs(3, 3)
+    for k, node in enumerate(sorted(graph)):
+        graph.nodes[node]["processing_time"] = 3 * graph.nodes[node]["processing_time"] + k % 7 / 10
+    network = gsm_network(graph, 0.95)
+    reduced = reduce_network(network, candidate_service_times(network))
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("enumerated pairs past the deadline with a wide gap")
+
+    monkeypatch.setattr(gsm_columns, "_include_near_optimal", must_not_run)
+    result = gsm_columns.generate_columns(reduced, deadline=0.0)
+    assert result.stopped == "deadline" and result.iterations == 1
+    assert not result.complete
+    assert result.upper_bound - result.lower_bound > 1e-3 * result.upper_bound
+    # Given the time, the same network is closed and proven.
+    monkeypatch.undo()
+    assert gsm_columns.generate_columns(reduced).complete
