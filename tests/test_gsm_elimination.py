@@ -68,11 +68,13 @@ def test_placement_by_elimination_equals_the_milp():
         assert inbound >= frame.at[supplier, "outbound_service_time"] - 1e-9
     with pytest.raises(ValueError, match="tree-width"):
         place_safety_stock(plants_to_dcs(3, 3), 0.95, method="elimination")
-    # auto: small cores stay with the MILP, large ones fall back to column generation.
+    # auto: small cores stay with the MILP, large ones of tree-width three go to the
+    # dual ascent (which closes this one), or to column generation under "milp".
     assert place_safety_stock(graph, 0.95).method == "milp"
-    assert place_safety_stock(plants_to_dcs(3, 3), 0.95, full_model_pairs=1).method == (
-        "column generation"
-    )
+    wide = plants_to_dcs(3, 3)
+    assert place_safety_stock(wide, 0.95, full_model_pairs=1).method == "dual ascent"
+    generated = place_safety_stock(wide, 0.95, full_model_pairs=1, method="milp")
+    assert generated.method == "column generation"
     with pytest.raises(ValueError, match="method"):
         place_safety_stock(graph, 0.95, method="dp")
 

@@ -216,3 +216,48 @@ def monkeypatch_candidates():
     optimize.candidate_service_times = limited
     yield
     optimize.candidate_service_times = original
+
+
+@_settings
+@given(networks())
+def test_dual_ascent_matches_brute_force(case):
+    # full_model_pairs=1: the dual bound must (nearly) close before the MILP may run,
+    # else column generation takes over; either way the answer is exact.
+    _check(*case, step=1.0, full_model_pairs=1, method="dual ascent")
+
+
+@_settings
+@given(networks(dense=True))
+def test_dual_ascent_brackets_the_optimum_and_keeps_the_pairs_it_needs(case):
+    from toolkit.gsm_candidates import candidate_service_times
+    from toolkit.gsm_dual import dual_ascent
+    from toolkit.gsm_milp import build_placement_model, solve_placement_model
+    from toolkit.gsm_network import gsm_network
+    from toolkit.gsm_reduction import reduce_network
+    from toolkit.optimize import _stage_value
+
+    graph, must_hold, may_not_hold = case
+    expected = brute_force(graph, must_hold, may_not_hold, 1.0)
+    assume(expected is not None)
+    network = gsm_network(graph, must_hold=must_hold, may_not_hold=may_not_hold)
+    reduced = reduce_network(network, candidate_service_times(network))
+    assume(reduced.graph.number_of_nodes() > 0)
+    constant = sum(_stage_value(reduced, k, *pair) for k, pair in reduced.fixed.items())
+    # Stopped after two sweeps, then run until the pairs a better plan could use are
+    # at most two per stage (or the bound stalls).
+    for sweeps in (2, 100_000):
+        result = dual_ascent(
+            reduced,
+            constant=constant,
+            max_sweeps=sweeps,
+            max_pairs=2 * reduced.graph.number_of_nodes(),
+            check_every=1,
+        )
+        slack = 1e-7 * max(1.0, abs(expected))
+        assert result.lower_bound <= expected + slack <= result.upper_bound + 2 * slack
+    if result.complete:
+        # Those pairs hold an optimum: the MILP over them finds the brute force's cost.
+        model, handles = build_placement_model(reduced, result.columns, constant=constant)
+        outcome = solve_placement_model(model, handles, start=result.start)
+        assert outcome.status == "optimal"
+        assert outcome.objective == pytest.approx(expected, rel=1e-7, abs=1e-9)

@@ -37,9 +37,11 @@ with one binary per candidate (SI, S) pair of each node, the square root evaluat
 exactly at each candidate (:mod:`toolkit.gsm_milp`). When the candidate pairs are
 too many, a core of tree-width at most two (series-parallel networks, such as many
 plants feeding the same two DCs) is solved by a min-sum dynamic program over the
-candidate service times (:mod:`toolkit.gsm_elimination`); any other core's pairs are
-priced from the MILP's LP relaxation and a reduced-cost argument proves that no
-omitted pair can improve the solution (:mod:`toolkit.gsm_columns`). Real-valued
+candidate service times (:mod:`toolkit.gsm_elimination`); any other core is first
+bounded by dual coordinate ascent, and the MILP gets only the pairs a better plan
+could still use (:mod:`toolkit.gsm_dual`); if those are too many, pairs are priced
+from the MILP's LP relaxation and a reduced-cost argument proves that no omitted
+pair can improve the solution (:mod:`toolkit.gsm_columns`). Real-valued
 times whose exact candidate set is too large are bracketed instead: rounded down to
 a grid for a proven lower bound, rounded up for a plan, which is then ``not_proven``
 with its gap (see ``rounding_grids``).
@@ -78,6 +80,7 @@ from toolkit.gsm_candidates import (
     candidate_service_times,
 )
 from toolkit.gsm_columns import all_columns, generate_columns
+from toolkit.gsm_dual import dual_ascent
 from toolkit.gsm_elimination import elimination_plan, solve_by_elimination
 from toolkit.gsm_milp import (
     Columns,
@@ -124,13 +127,20 @@ ELIMINATION_MEMORY_BYTES = 4e9
 # Willems chain 20 (8.7e9 entries, 19 s) to column generation under 120 s.
 _ELIMINATION_ENTRIES_PER_SECOND = 2e8
 
-_METHODS = ("auto", "milp", "elimination")
+# Larger cores are first bounded by dual ascent (MPLP) when their cost tables fit in
+# this many bytes, for at most this many sweeps; the MILP then gets the pairs a better
+# plan could still use, if they are at most ``full_model_pairs``.
+DUAL_ASCENT_MEMORY_BYTES = 4e9
+DUAL_ASCENT_SWEEPS = 3_000
+
+_METHODS = ("auto", "milp", "elimination", "dual ascent")
 
 # Grids (in periods) for bracketing the optimum when real-valued times make the exact
 # candidate set too large, finest first; the finest with at most ROUNDED_CANDIDATES
-# candidate service times is used.
+# candidate service times is used (Willems chain 26: 0.1 periods, both halves in 22 s
+# with the dual ascent; 0.05 would take 71 s, 0.02 not finish in 300 s).
 ROUNDING_GRIDS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
-ROUNDED_CANDIDATES = 120_000
+ROUNDED_CANDIDATES = 400_000
 
 _FRAME_COLUMNS = [
     "outbound_service_time",
@@ -194,14 +204,16 @@ class SafetyStockPlan:
     method : str
         ``"tree"`` (the reductions solved it, no MILP needed), ``"milp"`` (every
         candidate pair in one MILP), ``"elimination"`` (variable elimination, no
-        MILP) or ``"column generation"``.
+        MILP), ``"dual ascent"`` (the MILP over the pairs the dual bound leaves) or
+        ``"column generation"``.
     candidate_pairs : int
         Binaries of the final MILP (0 for ``"tree"``; for ``"elimination"`` the
         candidate pairs of the stages it solved).
     bnb_nodes : int
         Branch-and-bound nodes of the final MILP.
     generation_rounds : int
-        LP rounds of column generation (0 without it).
+        LP rounds of column generation, or sweeps of the dual ascent (0 without
+        either).
     """
 
     placements: tuple[NodePlacement, ...]
@@ -325,15 +337,18 @@ def place_safety_stock(
     full_model_pairs : int
         Largest number of candidate pairs given to the MILP at once; larger models
         are solved by variable elimination or column generation (all exact).
-    method : {"auto", "milp", "elimination"}
+    method : {"auto", "milp", "elimination", "dual ascent"}
         ``"auto"``: the MILP up to ``full_model_pairs`` pairs; beyond, variable
         elimination when the core's tree-width is at most two and its work is at
         most ``ELIMINATION_OPERATIONS`` table entries in at most
-        ``ELIMINATION_MEMORY_BYTES`` (and fits the time limit), else column
-        generation. ``"milp"``: never elimination. ``"elimination"``:
-        only elimination (``ValueError`` when the core does not allow it; a
-        network the reductions solve whole is still ``"tree"``), which then runs to
-        the end whatever ``time_limit`` says.
+        ``ELIMINATION_MEMORY_BYTES`` (and fits the time limit); else dual ascent,
+        and the MILP over the pairs it leaves when they are at most
+        ``full_model_pairs``; else column generation. ``"milp"``: the MILP over
+        all pairs or generated ones (no elimination, no dual ascent). ``"dual
+        ascent"``: as ``"auto"`` without elimination. ``"elimination"``: only
+        elimination (``ValueError`` when the core does not allow it; a network the
+        reductions solve whole is still ``"tree"``), which then runs to the end
+        whatever ``time_limit`` says.
     rounding_grids : sequence of float, optional
         When real-valued processing times make the exact candidate set too large,
         the finest of these grids (periods) that keeps it at most
@@ -445,24 +460,39 @@ def _solve_network(
         columns = all_columns(reduced)
         if sum(len(c) for c in columns.values()) > full_model_pairs:
             columns = None
-    if columns is None and method != "milp":
+    if columns is None and method in ("auto", "elimination"):
         solved = _solve_by_elimination(reduced, constant, deadline, required=method != "auto")
         if solved is not None:
             return _exact_plan(network, reduced, solved, started)
     used = "milp"
     complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
+    if (
+        columns is None
+        and method in ("auto", "dual ascent")
+        and 8 * _pair_count_estimate(reduced) <= DUAL_ASCENT_MEMORY_BYTES
+    ):
+        dual = dual_ascent(
+            reduced,
+            constant=constant,
+            deadline=_share_of_time_left(deadline, 0.25),
+            max_sweeps=DUAL_ASCENT_SWEEPS,
+            max_pairs=full_model_pairs,
+        )
+        lower, rounds = dual.lower_bound, dual.sweeps
+        if dual.complete:
+            used, columns, start, stopped = "dual ascent", dual.columns, dual.start, dual.stopped
     if columns is None:
         used = "column generation"
-        remaining = None if deadline is None else deadline - time.monotonic()
         generation = generate_columns(
             reduced,
             constant=constant,
-            deadline=None if remaining is None else time.monotonic() + 0.75 * remaining,
+            deadline=_share_of_time_left(deadline, 0.75),
             gap=gap,
             restricted_solve=lambda cols: _restricted_solve(reduced, cols, constant, deadline),
         )
         columns, complete = generation.columns, generation.complete
-        lower, start, rounds = generation.lower_bound, generation.start, generation.iterations
+        lower = max(lower, generation.lower_bound)
+        start, rounds = generation.start, rounds + generation.iterations
         stopped = generation.stopped
 
     model, handles = build_placement_model(reduced, columns, constant=constant)
@@ -518,6 +548,14 @@ def _solve_network(
         bnb_nodes=outcome.nodes,
         generation_rounds=rounds,
     )
+
+
+def _share_of_time_left(deadline: float | None, share: float) -> float | None:
+    """The ``time.monotonic()`` value after ``share`` of the time left to ``deadline``."""
+    if deadline is None:
+        return None
+    now = time.monotonic()
+    return now + share * (deadline - now)
 
 
 def _relative_gap(total: float, bound: float) -> float:
