@@ -151,10 +151,26 @@ class _Factors:
                     lambda rest_a, first=first: _covering_minimum(rest_a, first),
                 )
 
+    def factor(self, key: int, rows: slice = slice(None)) -> np.ndarray:
+        """A stage's reparametrized cost table (its rows ``rows``)."""
+        to_in, to_out = self.stage_message[key]
+        return self.tables[key][rows] - to_in[rows, None] - to_out[None, :]
+
+    def first_covering_row(self, key: int, choice: dict[int, tuple[int, int]]) -> int:
+        """The first inbound candidate of ``key`` covering its suppliers' chosen quotes."""
+        earliest = max(
+            (
+                float(self.values[("out", s)][choice[s][1]])
+                for s in self.reduced.graph.predecessors(key)
+            ),
+            default=-np.inf,
+        )
+        waits = self.values[("in", key)]
+        return int(np.searchsorted(waits, earliest - TIME_TOLERANCE, side="left"))
+
     def stage_slack(self, key: int) -> np.ndarray:
         """Each pair's reparametrized stage and variable costs above their minima."""
-        to_in, to_out = self.stage_message[key]
-        factor = self.tables[key] - to_in[:, None] - to_out[None, :]
+        factor = self.factor(key)
         wait = self.belief[("in", key)]
         quote = self.belief[("out", key)]
         return factor - factor.min() + (wait - wait.min())[:, None] + (quote - quote.min())[None, :]
@@ -162,36 +178,26 @@ class _Factors:
     def bound(self) -> float:
         """The dual bound ``L`` (without the stages solved outside)."""
         total = sum(float(b.min()) for b in self.belief.values())
-        for key, table in self.tables.items():
-            to_in, to_out = self.stage_message[key]
-            total += float((table - to_in[:, None] - to_out[None, :]).min())
+        total += sum(float(self.factor(key).min()) for key in self.tables)
         for (_, _, last, _), (to_wait, to_quote) in zip(self.edges, self.edge_message, strict=True):
             covered = _covered_minimum(-to_quote, last)
             total += float((covered - to_wait).min())
         return total
 
     def decode(self) -> tuple[dict[int, tuple[int, int]], float]:
-        """A plan from the reparametrized costs: stage by stage downstream, the pair
-        of least reparametrized cost that covers the suppliers' quotes."""
-        graph = self.reduced.graph
+        """A plan from the reparametrized costs, then improved by :meth:`improve`:
+        stage by stage downstream, the pair of least reparametrized cost that covers
+        the suppliers' quotes."""
         choice: dict[int, tuple[int, int]] = {}
-        for key in nx.topological_sort(graph):
-            waits = self.values[("in", key)]
-            earliest = max(
-                (float(self.values[("out", s)][choice[s][1]]) for s in graph.predecessors(key)),
-                default=-np.inf,
-            )
-            first = int(np.searchsorted(waits, earliest - TIME_TOLERANCE, side="left"))
-            to_in, to_out = self.stage_message[key]
-            table = self.tables[key][first:]
+        for key in nx.topological_sort(self.reduced.graph):
+            first = self.first_covering_row(key, choice)
+            rows = slice(first, None)
             score = (
-                table
-                - to_in[first:, None]
-                - to_out[None, :]
-                + self.belief[("in", key)][first:, None]
+                self.factor(key, rows)
+                + self.belief[("in", key)][rows, None]
                 + self.belief[("out", key)][None, :]
             )
-            score = np.where(table >= _INFEASIBLE, np.inf, score)
+            score = np.where(self.tables[key][rows] >= _INFEASIBLE, np.inf, score)
             row, col = np.unravel_index(int(np.argmin(score)), score.shape)
             choice[key] = (first + int(row), int(col))
         return self.improve(choice)
@@ -205,16 +211,12 @@ class _Factors:
         for _ in range(passes):
             changed = False
             for key in nx.topological_sort(graph):
-                waits, quotes = self.values[("in", key)], self.values[("out", key)]
-                earliest = max(
-                    (float(self.values[("out", s)][choice[s][1]]) for s in graph.predecessors(key)),
-                    default=-np.inf,
-                )
                 latest = min(
                     (float(self.values[("in", c)][choice[c][0]]) for c in graph.successors(key)),
                     default=np.inf,
                 )
-                first = int(np.searchsorted(waits, earliest - TIME_TOLERANCE, side="left"))
+                first = self.first_covering_row(key, choice)
+                quotes = self.values[("out", key)]
                 stop = int(np.searchsorted(quotes, latest + TIME_TOLERANCE, side="right"))
                 window = self.tables[key][first:, :stop]
                 row, col = np.unravel_index(int(np.argmin(window)), window.shape)
