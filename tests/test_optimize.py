@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 from toolkit import optimize
 from toolkit.gsm_columns import ColumnGenerationResult
 from toolkit.gsm_instances import read_gsm_instance
+from toolkit.gsm_milp import Columns
+from toolkit.gsm_reduction import stage_table
 from toolkit.optimize import (
     InfeasibleError,
     NetworkValidationError,
@@ -395,6 +399,44 @@ def test_unproven_plan_reports_its_bound(monkeypatch, stopped, status):
     assert plan.best_bound == pytest.approx(0.9 * plan.total_cost)
     assert plan.gap == pytest.approx(0.1)
     assert len(plan.to_frame()) == 4
+
+
+def test_dual_ascent_plan_is_kept_when_column_generation_finds_worse(monkeypatch):
+    # The dual ascent stops short of proving its plan; column generation then comes up
+    # only with the plan where every stage quotes 0 (feasible, not optimal). The better
+    # of the two is reported, without a claim of optimality.
+    original = optimize.dual_ascent
+
+    def stopped_dual(reduced, **kwargs):
+        result = original(reduced, **kwargs)
+        return replace(result, complete=False, lower_bound=0.5 * result.upper_bound)
+
+    def quote_zero_everywhere(reduced, **kwargs):
+        columns = {
+            key: Columns(
+                np.array([0]),
+                np.array([0]),
+                stage_table(reduced.network, reduced.stages[key])[[0], [0]],
+            )
+            for key in reduced.graph
+        }
+        total = sum(float(c.costs[0]) for c in columns.values())
+        return ColumnGenerationResult(
+            columns, False, 0.0, total, dict.fromkeys(columns, 0), 1, "deadline"
+        )
+
+    graph = _diamond()
+    graph.add_edge("s", "m")
+    best = place_safety_stock(graph, 0.95)
+    monkeypatch.setattr(optimize, "dual_ascent", stopped_dual)
+    monkeypatch.setattr(optimize, "generate_columns", quote_zero_everywhere)
+    plan = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
+    quoting_zero = place_safety_stock(graph, 0.95, must_hold=list(graph))
+    assert quoting_zero.total_cost > 1.01 * best.total_cost
+    assert plan.total_cost == pytest.approx(best.total_cost, rel=1e-9)
+    assert plan.status == "time_limit"
+    assert plan.method == "dual ascent"
+    assert plan.best_bound < plan.total_cost
 
 
 # --- frontier -----------------------------------------------------------------------------

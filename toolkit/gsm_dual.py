@@ -82,6 +82,14 @@ class DualAscentResult:
     sweeps: int
     stopped: str
 
+    @property
+    def best_plan(self) -> dict[int, tuple[int, int]]:
+        """The best plan found: each stage's (inbound, outbound) candidate index."""
+        return {
+            key: (int(self.columns[key].rows[i]), int(self.columns[key].cols[i]))
+            for key, i in self.start.items()
+        }
+
 
 class _Factors:
     """The factors, their messages and the variables' reparametrized costs."""
@@ -314,6 +322,7 @@ def dual_ascent(
     max_sweeps: int = 100_000,
     max_pairs: int = 50_000,
     check_every: int = 10,
+    start: dict[int, tuple[int, int]] | None = None,
 ) -> DualAscentResult:
     """Bound the placement optimum by MPLP and keep the pairs a better plan could use.
 
@@ -331,6 +340,9 @@ def dual_ascent(
         this many (the MILP then settles it exactly).
     check_every : int
         Sweeps between looking for a better plan and counting those pairs.
+    start : dict of int to (int, int), optional
+        A plan from elsewhere (each remaining stage's inbound and outbound candidate
+        index), improved by the local search and kept if it beats the first decoded.
 
     Returns
     -------
@@ -339,6 +351,10 @@ def dual_ascent(
     started = time.monotonic()
     factors = _Factors(reduced)
     best_choice, best_cost = factors.decode()
+    if start is not None:
+        choice, cost = factors.improve(dict(start))
+        if cost < best_cost:
+            best_choice, best_cost = choice, cost
     lower, previous, sweeps, stopped = -np.inf, -np.inf, 0, "sweeps"
     found = None
     while sweeps < max_sweeps:

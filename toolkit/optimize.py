@@ -80,6 +80,7 @@ from toolkit.gsm_candidates import (
     candidate_service_times,
 )
 from toolkit.gsm_columns import all_columns, generate_columns
+from toolkit.gsm_cut import cut_plan
 from toolkit.gsm_dual import dual_ascent
 from toolkit.gsm_elimination import elimination_plan, solve_by_elimination
 from toolkit.gsm_milp import (
@@ -208,8 +209,9 @@ class SafetyStockPlan:
     method : str
         ``"tree"`` (the reductions solved it, no MILP needed), ``"milp"`` (every
         candidate pair in one MILP), ``"elimination"`` (variable elimination, no
-        MILP), ``"dual ascent"`` (the MILP over the pairs the dual bound leaves) or
-        ``"column generation"``.
+        MILP), ``"dual ascent"`` (the MILP over the pairs the dual bound leaves, or,
+        unproven, the dual ascent's best plan when column generation found none
+        better) or ``"column generation"``.
     candidate_pairs : int
         Binaries of the final MILP (0 for ``"tree"``; for ``"elimination"`` the
         candidate pairs of the stages it solved).
@@ -470,21 +472,29 @@ def _solve_network(
             return _exact_plan(network, reduced, solved, started)
     used = "milp"
     complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
+    fallback: dict[int, tuple[int, int]] | None = None
     if (
         columns is None
         and method in ("auto", "dual ascent")
         and 8 * _pair_count_estimate(reduced) <= DUAL_ASCENT_MEMORY_BYTES
     ):
+        first = cut_plan(reduced)
         dual = dual_ascent(
             reduced,
             constant=constant,
             deadline=_share_of_time_left(deadline, DUAL_ASCENT_SHARE),
             max_sweeps=DUAL_ASCENT_SWEEPS,
             max_pairs=full_model_pairs,
+            start=None if first is None else first.choice,
         )
         lower, rounds = dual.lower_bound, dual.sweeps
+        if first is not None:
+            lower = max(lower, first.lower_bound + constant)
         if dual.complete:
             used, columns, start, stopped = "dual ascent", dual.columns, dual.start, dual.stopped
+        else:
+            # Column generation starts from its own plans; this one may stay better.
+            fallback = dual.best_plan
     if columns is None:
         used = "column generation"
         generation = generate_columns(
@@ -526,6 +536,12 @@ def _solve_network(
             RuntimeWarning,
             stacklevel=2,
         )
+    if fallback is not None:
+        outbound, inbound = expand_choice(reduced, fallback)
+        kept = _placements(network, outbound, inbound)
+        if sum(p.holding_cost for p in kept) < total:
+            placements, total = kept, sum(p.holding_cost for p in kept)
+            used = "dual ascent"
 
     # The MILP's bound is a bound on the optimum only when its pairs are complete.
     bound = max(lower, outcome.best_bound) if complete else lower

@@ -1,0 +1,114 @@
+"""The minimum-cut plan: feasible, bracketing the optimum, exact without concave stages."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+from gsm_brute_force import brute_force
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from test_gsm_properties import networks
+
+from toolkit.gsm_candidates import candidate_service_times
+from toolkit.gsm_cut import cut_plan
+from toolkit.gsm_network import gsm_network
+from toolkit.gsm_reduction import expand_choice, reduce_network
+from toolkit.optimize import _stage_value
+
+_settings = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def _cut(graph, must_hold=(), may_not_hold=()):
+    """(plan cost, bound, feasible) over the whole network, or None for no core."""
+    network = gsm_network(graph, must_hold=must_hold, may_not_hold=may_not_hold)
+    reduced = reduce_network(network, candidate_service_times(network))
+    if reduced.graph.number_of_nodes() == 0:
+        return None
+    constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
+    plan = cut_plan(reduced)
+    assert plan is not None
+    outbound, inbound = expand_choice(reduced, plan.choice)
+    feasible = all(outbound[i] <= inbound[j] + 1e-9 for i, j in network.edges())
+    feasible &= all(
+        inbound[j] + network.processing_time[j] - outbound[j] >= -1e-9 for j in range(network.size)
+    )
+    return plan.cost + constant, plan.lower_bound + constant, feasible
+
+
+@_settings
+@given(networks(max_nodes=7))
+def test_cut_plan_is_feasible_and_brackets_the_optimum(case):
+    graph, must_hold, may_not_hold = case
+    expected = brute_force(graph, must_hold, may_not_hold, 1.0)
+    assume(expected is not None)
+    found = _cut(graph, must_hold, may_not_hold)
+    assume(found is not None)
+    cost, bound, feasible = found
+    assert feasible
+    # The bound is floored to a cost unit of span / 2**30.
+    assert bound <= expected + 1e-6 * max(1.0, expected)
+    assert cost >= expected - 1e-7 * max(1.0, expected)
+
+
+@st.composite
+def plants_and_markets(draw):
+    """Plants supplying markets directly, any plant any market: every stage has one
+    service time free (plants their quote, markets their wait), so no cost is concave in
+    two times and the cut is exact."""
+    graph = nx.DiGraph()
+    n_plants, n_markets = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    for name in [f"plant{p}" for p in range(n_plants)] + [f"market{m}" for m in range(n_markets)]:
+        graph.add_node(
+            name,
+            processing_time=draw(st.sampled_from((1, 2, 3, 5))),
+            holding_cost=draw(st.floats(0.1, 5.0)),
+            safety_factor=draw(st.sampled_from([1.0, 1.645, 2.33])),
+            demand_std=draw(st.floats(0.5, 5.0)),
+            demand_mean=1.0,
+        )
+    for p in range(n_plants):
+        for m in range(n_markets):
+            if draw(st.booleans()):
+                graph.add_edge(f"plant{p}", f"market{m}")
+    graph.remove_nodes_from([n for n in list(graph) if graph.degree(n) == 0])
+    return graph
+
+
+@_settings
+@given(plants_and_markets())
+def test_cut_is_exact_when_no_cost_is_concave_in_two_times(graph):
+    assume(graph.number_of_nodes() > 0)
+    found = _cut(graph)
+    assume(found is not None)
+    cost, bound, feasible = found
+    expected = brute_force(graph, set(), set(), 1.0)
+    assert feasible
+    assert cost == pytest.approx(expected, rel=1e-9)
+    assert bound == pytest.approx(expected, rel=1e-6)
+
+
+def test_cut_plan_on_a_hand_checked_core():
+    # Three plants (T = 2, cost 3 sqrt(2 - S)) in a ring with three markets (T = 1,
+    # quote 0, cost 2 sqrt(SI + 1)), each market supplied by two plants: no leaf, no
+    # twins, so the core is all six. A market waits for the larger of its two quotes.
+    # All quotes 0: 9 sqrt 2 + 6 = 18.73; all 1: 9 + 6 sqrt 2 = 17.49; all 2 (the
+    # plants hold nothing): 6 sqrt 3 = 10.39; mixed quotes leave every market waiting
+    # for the larger one and cost more (e.g. 2, 2, 0: 3 sqrt 2 + 6 sqrt 3 = 14.63).
+    graph = nx.DiGraph()
+    for p in range(3):
+        graph.add_node(f"p{p}", processing_time=2, holding_cost=3.0, demand_std=1.0)
+        graph.add_node(
+            f"m{p}", processing_time=1, holding_cost=2.0, demand_std=1.0, demand_mean=1.0
+        )
+    for p in range(3):
+        graph.add_edges_from([(f"p{p}", f"m{p}"), (f"p{p}", f"m{(p + 1) % 3}")])
+    for node in graph:
+        graph.nodes[node]["safety_factor"] = 1.0
+    cost, bound, feasible = _cut(graph)
+    assert feasible
+    assert cost == pytest.approx(6 * 3**0.5)
+    assert bound == pytest.approx(6 * 3**0.5, rel=1e-6)
