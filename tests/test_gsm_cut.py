@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_gsm_properties import networks
 
+from toolkit import gsm_cut
 from toolkit.gsm_candidates import candidate_service_times
 from toolkit.gsm_cut import cut_plan
 from toolkit.gsm_network import gsm_network
@@ -16,7 +17,7 @@ from toolkit.gsm_reduction import expand_choice, reduce_network
 from toolkit.optimize import _stage_value
 
 _settings = settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -91,13 +92,8 @@ def test_cut_is_exact_when_no_cost_is_concave_in_two_times(graph):
     assert bound == pytest.approx(expected, rel=1e-6)
 
 
-def test_cut_plan_on_a_hand_checked_core():
-    # Three plants (T = 2, cost 3 sqrt(2 - S)) in a ring with three markets (T = 1,
-    # quote 0, cost 2 sqrt(SI + 1)), each market supplied by two plants: no leaf, no
-    # twins, so the core is all six. A market waits for the larger of its two quotes.
-    # All quotes 0: 9 sqrt 2 + 6 = 18.73; all 1: 9 + 6 sqrt 2 = 17.49; all 2 (the
-    # plants hold nothing): 6 sqrt 3 = 10.39; mixed quotes leave every market waiting
-    # for the larger one and cost more (e.g. 2, 2, 0: 3 sqrt 2 + 6 sqrt 3 = 14.63).
+def _ring() -> nx.DiGraph:
+    """Three plants and three markets in a ring, each market supplied by two plants."""
     graph = nx.DiGraph()
     for p in range(3):
         graph.add_node(f"p{p}", processing_time=2, holding_cost=3.0, demand_std=1.0)
@@ -108,7 +104,33 @@ def test_cut_plan_on_a_hand_checked_core():
         graph.add_edges_from([(f"p{p}", f"m{p}"), (f"p{p}", f"m{(p + 1) % 3}")])
     for node in graph:
         graph.nodes[node]["safety_factor"] = 1.0
+    return graph
+
+
+def test_cut_plan_on_a_hand_checked_core():
+    # Three plants (T = 2, cost 3 sqrt(2 - S)) in a ring with three markets (T = 1,
+    # quote 0, cost 2 sqrt(SI + 1)), each market supplied by two plants: no leaf, no
+    # twins, so the core is all six. A market waits for the larger of its two quotes.
+    # All quotes 0: 9 sqrt 2 + 6 = 18.73; all 1: 9 + 6 sqrt 2 = 17.49; all 2 (the
+    # plants hold nothing): 6 sqrt 3 = 10.39; mixed quotes leave every market waiting
+    # for the larger one and cost more (e.g. 2, 2, 0: 3 sqrt 2 + 6 sqrt 3 = 14.63).
+    graph = _ring()
     cost, bound, feasible = _cut(graph)
     assert feasible
     assert cost == pytest.approx(6 * 3**0.5)
     assert bound == pytest.approx(6 * 3**0.5, rel=1e-6)
+
+
+def test_a_cut_that_breaks_a_constraint_gives_no_plan(monkeypatch):
+    # Every plant quoting its longest time while every market waits 0 breaks every
+    # edge; such a reading of the cut must never reach the dual ascent as a plan.
+    def inconsistent(relaxation, costs, constant):
+        index = {name: len(cost) - 1 if name[0] == "out" else 0 for name, cost in costs.items()}
+        return index, constant
+
+    graph = _ring()
+    network = gsm_network(graph)
+    reduced = reduce_network(network, candidate_service_times(network))
+    assert gsm_cut.cut_plan(reduced) is not None
+    monkeypatch.setattr(gsm_cut, "_minimum_cut", inconsistent)
+    assert gsm_cut.cut_plan(reduced) is None

@@ -439,6 +439,25 @@ def test_dual_ascent_plan_is_kept_when_column_generation_finds_worse(monkeypatch
     assert plan.best_bound < plan.total_cost
 
 
+def test_minimum_cut_is_skipped_on_cores_with_too_many_times(monkeypatch):
+    calls = []
+    original = optimize.cut_plan
+
+    def counted(reduced):
+        calls.append(reduced)
+        return original(reduced)
+
+    monkeypatch.setattr(optimize, "cut_plan", counted)
+    graph = _diamond()
+    graph.add_edge("s", "m")
+    plan = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
+    assert plan.is_optimal and len(calls) == 1
+    monkeypatch.setattr(optimize, "CUT_TIMES", 0)
+    again = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
+    assert again.is_optimal and len(calls) == 1
+    assert again.total_cost == pytest.approx(plan.total_cost, rel=1e-12)
+
+
 # --- frontier -----------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ ascent's; the plan is what it is for.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from toolkit.gsm_network import TIME_TOLERANCE
 from toolkit.gsm_reduction import ReducedNetwork, stage_table
 
 __all__ = ["CutPlan", "cut_plan"]
+
+log = logging.getLogger("toolkit.optimize")
 
 # scipy's maximum flow takes int32 capacities; costs are scaled so that every cut
 # without an uncuttable arc stays below this.
@@ -73,7 +76,6 @@ class _Relaxation:
 
     def __init__(self, reduced: ReducedNetwork) -> None:
         network = reduced.network
-        self.reduced = reduced
         self.variables: dict[Time, _Variable] = {}
         self.fixed: dict[Time, float] = {}
         self.constant = 0.0
@@ -223,7 +225,8 @@ def _minimum_cut(
     graph.sum_duplicates()
     graph.data = np.minimum(graph.data, _UNCUTTABLE).astype(np.int32)
     flow = maximum_flow(graph, source, sink)
-    residual = (graph - flow.flow).tocsr()
+    # In int64: an uncuttable arc carrying flow backwards has residual above int32.
+    residual = (graph.astype(np.int64) - flow.flow.astype(np.int64)).tocsr()
     residual.data = (residual.data > 0).astype(np.int8)
     residual.eliminate_zeros()
     reached = np.zeros(n_nodes, dtype=bool)
@@ -257,19 +260,22 @@ def cut_plan(reduced: ReducedNetwork) -> CutPlan | None:
         index = {}
     else:
         index, bound = _minimum_cut(relaxation, costs, constant)
-    choice: dict[int, tuple[int, int]] = {}
-    total = 0.0
-    for key in reduced.graph:
-        pick = []
-        for side in ("in", "out"):
-            name = (side, key)
-            if name in relaxation.variables:
-                pick.append(int(np.flatnonzero(relaxation.variables[name].allowed)[index[name]]))
-            else:
-                pick.append(0)
-        row, col = pick
-        choice[key] = (row, col)
-        total += float(
-            stage_table(reduced.network, reduced.stages[key], slice(row, row + 1))[0, col]
-        )
+    picked = {
+        name: int(np.flatnonzero(variable.allowed)[index[name]])
+        for name, variable in relaxation.variables.items()
+    }
+    value = {name: float(relaxation.variables[name].values[i]) for name, i in picked.items()}
+    value.update(relaxation.fixed)
+    broken = [r for r in relaxation.rows if value[r[0]] + r[1] > value[r[2]] + TIME_TOLERANCE]
+    if broken:
+        # Cannot happen for a true minimum cut; a plan that breaks a rule is never handed on.
+        log.warning("the minimum cut's plan breaks %d constraints; not used", len(broken))
+        return None
+    choice = {
+        key: (picked.get(("in", key), 0), picked.get(("out", key), 0)) for key in reduced.graph
+    }
+    total = sum(
+        float(stage_table(reduced.network, reduced.stages[key], slice(row, row + 1))[0, col])
+        for key, (row, col) in choice.items()
+    )
     return CutPlan(choice=choice, cost=total, lower_bound=min(bound, total))

@@ -137,6 +137,10 @@ DUAL_ASCENT_SWEEPS = 3_000
 # column generation's stalls: Willems chain 24 closes after 650 sweeps (about 220 s),
 # which a quarter of 600 s cut off.
 DUAL_ASCENT_SHARE = 0.5
+# The dual ascent starts from the minimum cut's plan (toolkit.gsm_cut) when the core
+# has at most this many free candidate times: Willems chain 24's 211,000 take 3 s;
+# scipy's maximum flow cannot be interrupted, and 1.6 million had not finished in 6 minutes.
+CUT_TIMES = 500_000
 
 _METHODS = ("auto", "milp", "elimination", "dual ascent")
 
@@ -280,6 +284,11 @@ def _placements(
         )
         for j in range(network.size)
     )
+
+
+def _free_time_count(reduced: ReducedNetwork) -> int:
+    """Candidate service times of the core that are not fixed (one is, per side)."""
+    return sum(sum(n for n in reduced.stages[key].shape if n > 1) for key in reduced.graph.nodes)
 
 
 def _pair_count_estimate(reduced: ReducedNetwork) -> int:
@@ -478,7 +487,7 @@ def _solve_network(
         and method in ("auto", "dual ascent")
         and 8 * _pair_count_estimate(reduced) <= DUAL_ASCENT_MEMORY_BYTES
     ):
-        first = cut_plan(reduced)
+        first = cut_plan(reduced) if _free_time_count(reduced) <= CUT_TIMES else None
         dual = dual_ascent(
             reduced,
             constant=constant,
