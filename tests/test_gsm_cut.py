@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pytest
 from gsm_brute_force import brute_force
 from hypothesis import HealthCheck, assume, given, settings
@@ -12,9 +13,10 @@ from test_gsm_properties import networks
 from toolkit import gsm_cut
 from toolkit.gsm_candidates import candidate_service_times
 from toolkit.gsm_cut import cut_plan
+from toolkit.gsm_dual import dual_ascent
 from toolkit.gsm_network import gsm_network
-from toolkit.gsm_reduction import expand_choice, reduce_network
-from toolkit.optimize import _stage_value
+from toolkit.gsm_reduction import expand_choice, reduce_network, stage_table
+from toolkit.optimize import _follows_rules, _placements, _stage_value
 
 _settings = settings(
     max_examples=150,
@@ -24,7 +26,7 @@ _settings = settings(
 
 
 def _cut(graph, must_hold=(), may_not_hold=()):
-    """(plan cost, bound, feasible) over the whole network, or None for no core."""
+    """(plan cost, bound, follows every rule) over the whole network; None: no core."""
     network = gsm_network(graph, must_hold=must_hold, may_not_hold=may_not_hold)
     reduced = reduce_network(network, candidate_service_times(network))
     if reduced.graph.number_of_nodes() == 0:
@@ -33,26 +35,37 @@ def _cut(graph, must_hold=(), may_not_hold=()):
     plan = cut_plan(reduced)
     assert plan is not None
     outbound, inbound = expand_choice(reduced, plan.choice)
-    feasible = all(outbound[i] <= inbound[j] + 1e-9 for i, j in network.edges())
-    feasible &= all(
-        inbound[j] + network.processing_time[j] - outbound[j] >= -1e-9 for j in range(network.size)
-    )
+    feasible = _follows_rules(network, outbound, inbound)
+    if feasible:
+        priced = sum(p.holding_cost for p in _placements(network, outbound, inbound))
+        assert plan.cost + constant == pytest.approx(priced, rel=1e-9, abs=1e-9)
     return plan.cost + constant, plan.lower_bound + constant, feasible
 
 
-@_settings
-@given(networks(max_nodes=7))
-def test_cut_plan_is_feasible_and_brackets_the_optimum(case):
-    graph, must_hold, may_not_hold = case
-    expected = brute_force(graph, must_hold, may_not_hold, 1.0)
+def _check_bracket(graph, must_hold, may_not_hold, step):
+    expected = brute_force(graph, must_hold, may_not_hold, step)
     assume(expected is not None)
     found = _cut(graph, must_hold, may_not_hold)
     assume(found is not None)
     cost, bound, feasible = found
     assert feasible
-    # The bound is floored to a cost unit of span / 2**30.
-    assert bound <= expected + 1e-6 * max(1.0, expected)
-    assert cost >= expected - 1e-7 * max(1.0, expected)
+    # Flooring the costs to integers only lowers the bound.
+    assert bound <= expected + 1e-9 * max(1.0, expected)
+    assert cost >= expected - 1e-9 * max(1.0, expected)
+
+
+@_settings
+@given(networks(max_nodes=8, dense=True))
+def test_cut_plan_follows_every_rule_and_brackets_the_optimum(case):
+    _check_bracket(*case, step=1.0)
+
+
+@_settings
+@given(networks(max_nodes=6, times=(0.0, 0.1, 0.2, 0.3, 0.7), bounds=(0.0, 0.1, 0.3), dense=True))
+def test_cut_plan_brackets_the_optimum_with_fractional_times(case):
+    # Every candidate time is a multiple of 0.1; 0.1 + 0.2 - 0.3 is not exactly 0 in
+    # floating point, which the tolerances must absorb.
+    _check_bracket(*case, step=0.1)
 
 
 @st.composite
@@ -134,3 +147,20 @@ def test_a_cut_that_breaks_a_constraint_gives_no_plan(monkeypatch):
     assert gsm_cut.cut_plan(reduced) is not None
     monkeypatch.setattr(gsm_cut, "_minimum_cut", inconsistent)
     assert gsm_cut.cut_plan(reduced) is None
+
+
+def test_dual_ascent_ignores_a_start_that_breaks_an_edge():
+    # Each stage at its own cheapest pair: plants quote their longest time, markets wait
+    # 0. That breaks every edge and costs 0 in the tables; taken as the plan to beat, it
+    # would let the pair filter drop the optimum.
+    network = gsm_network(_ring())
+    reduced = reduce_network(network, candidate_service_times(network))
+    constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
+    cheapest = {}
+    for key in reduced.graph:
+        table = stage_table(network, reduced.stages[key])
+        row, col = np.unravel_index(int(np.argmin(table)), table.shape)
+        cheapest[key] = (int(row), int(col))
+    result = dual_ascent(reduced, constant=constant, max_sweeps=20, start=cheapest)
+    assert result.upper_bound >= 6 * 3**0.5 - 1e-9
+    assert result.lower_bound <= 6 * 3**0.5 + 1e-9

@@ -439,6 +439,43 @@ def test_dual_ascent_plan_is_kept_when_column_generation_finds_worse(monkeypatch
     assert plan.best_bound < plan.total_cost
 
 
+def test_a_best_plan_that_breaks_a_rule_is_never_reported(monkeypatch):
+    # A dual ascent that hands back each stage's cheapest pair, whatever its suppliers
+    # quote: cheap in the tables, but it breaks edges. Column generation's plan wins.
+    original = optimize.dual_ascent
+
+    def broken_dual(reduced, **kwargs):
+        result = original(reduced, **kwargs)
+        columns = {}
+        for key in reduced.graph:
+            table = stage_table(reduced.network, reduced.stages[key])
+            row, col = np.unravel_index(int(np.argmin(table)), table.shape)
+            columns[key] = Columns(np.array([row]), np.array([col]), table[[row], [col]])
+        cheap = sum(float(c.costs[0]) for c in columns.values())
+        return replace(
+            result,
+            complete=False,
+            columns=columns,
+            start=dict.fromkeys(columns, 0),
+            upper_bound=cheap,
+            lower_bound=0.0,
+        )
+
+    graph = _diamond()
+    graph.add_edge("s", "m")
+    best = place_safety_stock(graph, 0.95)
+    monkeypatch.setattr(optimize, "dual_ascent", broken_dual)
+    plan = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
+    assert plan.total_cost == pytest.approx(best.total_cost, rel=1e-9)
+    assert plan.method == "column generation"
+    frame = plan.to_frame()
+    for supplier, customer in graph.edges:
+        assert (
+            frame.at[supplier, "outbound_service_time"]
+            <= frame.at[customer, "inbound_service_time"] + 1e-9
+        )
+
+
 def test_minimum_cut_is_skipped_on_cores_with_too_many_times(monkeypatch):
     calls = []
     original = optimize.cut_plan

@@ -131,15 +131,17 @@ class _Relaxation:
                 high = self._extreme(b, lowest=False)
                 if low is None or high is None:
                     return False
+                # Written as the cut reads the row (_minimum_cut), so that both agree
+                # to the last bit on times a tolerance apart.
                 if b in self.variables:
                     changed |= self._forbid(
                         b, self.variables[b].values < low + shift - TIME_TOLERANCE
                     )
-                elif low + shift > high + TIME_TOLERANCE:
+                elif low + shift - TIME_TOLERANCE > high:
                     return False
                 if a in self.variables:
                     changed |= self._forbid(
-                        a, self.variables[a].values > high - shift + TIME_TOLERANCE
+                        a, self.variables[a].values + shift - TIME_TOLERANCE > high
                     )
         return all(v.allowed.any() for v in self.variables.values())
 
@@ -166,7 +168,9 @@ class _Relaxation:
         for key, time, coefficient in self.concave:
             inbound, outbound = self.variables[("in", key)], self.variables[("out", key)]
             wait, quote = inbound.values[inbound.allowed], outbound.values[outbound.allowed]
-            low = max(0.0, wait[0] + time - quote[-1])
+            low = wait[0] + time - quote[-1]
+            # As stage_table: a net replenishment time within the tolerance is 0.
+            low = low if low > TIME_TOLERANCE else 0.0
             high = max(low, wait[-1] + time - quote[0])
             slope = (
                 coefficient * (math.sqrt(high) - math.sqrt(low)) / (high - low)
@@ -182,7 +186,7 @@ class _Relaxation:
 
 def _minimum_cut(
     relaxation: _Relaxation, costs: dict[Time, np.ndarray], constant: float
-) -> tuple[dict[Time, int], float]:
+) -> tuple[dict[Time, int], float] | None:
     """Ishikawa's construction: the best allowed index per variable and the cut value."""
     names = list(costs)
     values = {
@@ -212,6 +216,8 @@ def _minimum_cut(
             continue  # a fixed side was settled by propagate()
         # index_a >= k  =>  index_b >= need[k]; need[0] == 0 after propagate().
         need = np.searchsorted(values[b], values[a] + shift - TIME_TOLERANCE, side="left")
+        if need[0] > 0 or need[-1] >= len(values[b]):
+            return None  # propagate() and this reading disagree: no plan rather than a wrong one
         k = np.flatnonzero(need[1:] >= 1) + 1
         tails.append(first[a] + k - 1)
         heads.append(first[b] + need[k] - 1)
@@ -259,7 +265,11 @@ def cut_plan(reduced: ReducedNetwork) -> CutPlan | None:
         bound = relaxation.constant
         index = {}
     else:
-        index, bound = _minimum_cut(relaxation, costs, constant)
+        cut = _minimum_cut(relaxation, costs, constant)
+        if cut is None:
+            log.warning("the minimum cut's rows disagree with the propagated domains; not used")
+            return None
+        index, bound = cut
     picked = {
         name: int(np.flatnonzero(variable.allowed)[index[name]])
         for name, variable in relaxation.variables.items()

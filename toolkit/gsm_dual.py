@@ -210,6 +210,18 @@ class _Factors:
             choice[key] = (first + int(row), int(col))
         return self.improve(choice)
 
+    def feasible(self, choice: dict[int, tuple[int, int]]) -> bool:
+        """Whether ``choice`` prices every stage finitely and covers every edge."""
+        if set(choice) != set(self.tables):
+            return False
+        if any(self.tables[key][pair] >= _INFEASIBLE for key, pair in choice.items()):
+            return False
+        return all(
+            self.values[("out", a)][choice[a][1]]
+            <= self.values[("in", b)][choice[b][0]] + TIME_TOLERANCE
+            for a, b in self.reduced.graph.edges
+        )
+
     def improve(
         self, choice: dict[int, tuple[int, int]], passes: int = 5
     ) -> tuple[dict[int, tuple[int, int]], float]:
@@ -351,10 +363,13 @@ def dual_ascent(
     started = time.monotonic()
     factors = _Factors(reduced)
     best_choice, best_cost = factors.decode()
-    if start is not None:
+    if start is not None and factors.feasible(start):
         choice, cost = factors.improve(dict(start))
         if cost < best_cost:
             best_choice, best_cost = choice, cost
+    elif start is not None:
+        # A start breaking a rule would look cheap and make the pair filter unsound.
+        log.warning("dual ascent: the start plan breaks a constraint; ignored")
     lower, previous, sweeps, stopped = -np.inf, -np.inf, 0, "sweeps"
     found = None
     while sweeps < max_sweeps:

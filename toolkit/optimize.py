@@ -141,6 +141,8 @@ DUAL_ASCENT_SHARE = 0.5
 # has at most this many free candidate times: Willems chain 24's 211,000 take 3 s;
 # scipy's maximum flow cannot be interrupted, and 1.6 million had not finished in 6 minutes.
 CUT_TIMES = 500_000
+# ... and when it fits in a tenth of the time left at this many free times a second.
+_CUT_TIMES_PER_SECOND = 60_000
 
 _METHODS = ("auto", "milp", "elimination", "dual ascent")
 
@@ -283,6 +285,42 @@ def _placements(
             holding_cost=float(network.unit_holding_cost[j] * safety[j]),
         )
         for j in range(network.size)
+    )
+
+
+def _cut_fits(reduced: ReducedNetwork, deadline: float | None) -> bool:
+    """Whether the minimum cut is small enough, also for a tenth of the time left."""
+    times = _free_time_count(reduced)
+    if times > CUT_TIMES:
+        return False
+    return deadline is None or times / _CUT_TIMES_PER_SECOND <= 0.1 * (deadline - time.monotonic())
+
+
+def _single_pairs(
+    reduced: ReducedNetwork, choice: dict[int, tuple[int, int]]
+) -> dict[int, Columns]:
+    """One candidate pair per stage: the plan ``choice``."""
+    return {
+        key: Columns(
+            np.array([row]),
+            np.array([col]),
+            stage_table(reduced.network, reduced.stages[key], slice(row, row + 1))[0, [col]],
+        )
+        for key, (row, col) in choice.items()
+    }
+
+
+def _follows_rules(network: GsmNetwork, outbound: np.ndarray, inbound: np.ndarray) -> bool:
+    """Whether service times meet every edge, bound and rule of ``network``."""
+    tolerance = TIME_TOLERANCE
+    replenishment = inbound + network.processing_time - outbound
+    return bool(
+        all(outbound[i] <= inbound[j] + tolerance for i, j in network.edges())
+        and (replenishment >= -tolerance).all()
+        and (outbound <= network.max_outbound + tolerance).all()
+        and (inbound >= network.external_inbound - tolerance).all()
+        and (np.abs(outbound[network.must_hold]) <= tolerance).all()
+        and (np.abs(replenishment[network.may_not_hold]) <= tolerance).all()
     )
 
 
@@ -487,7 +525,7 @@ def _solve_network(
         and method in ("auto", "dual ascent")
         and 8 * _pair_count_estimate(reduced) <= DUAL_ASCENT_MEMORY_BYTES
     ):
-        first = cut_plan(reduced) if _free_time_count(reduced) <= CUT_TIMES else None
+        first = cut_plan(reduced) if _cut_fits(reduced, deadline) else None
         dual = dual_ascent(
             reduced,
             constant=constant,
@@ -501,7 +539,7 @@ def _solve_network(
             lower = max(lower, first.lower_bound + constant)
         if dual.complete:
             used, columns, start, stopped = "dual ascent", dual.columns, dual.start, dual.stopped
-        else:
+        elif math.isfinite(dual.upper_bound):
             # Column generation starts from its own plans; this one may stay better.
             fallback = dual.best_plan
     if columns is None:
@@ -528,6 +566,8 @@ def _solve_network(
     elif start is not None:
         # SCIP stopped before taking the known solution in: report that one.
         choice = start
+    elif fallback is not None:
+        choice, columns = dict.fromkeys(fallback, 0), _single_pairs(reduced, fallback)
     elif outcome.status == "infeasible":
         raise InfeasibleError("SCIP found the placement model infeasible")
     else:
@@ -545,12 +585,13 @@ def _solve_network(
             RuntimeWarning,
             stacklevel=2,
         )
-    if fallback is not None:
+    if fallback is not None and fallback != pairs:
         outbound, inbound = expand_choice(reduced, fallback)
-        kept = _placements(network, outbound, inbound)
-        if sum(p.holding_cost for p in kept) < total:
-            placements, total = kept, sum(p.holding_cost for p in kept)
-            used = "dual ascent"
+        if _follows_rules(network, outbound, inbound):
+            kept = _placements(network, outbound, inbound)
+            kept_total = sum(p.holding_cost for p in kept)
+            if kept_total < total - 1e-9 * max(1.0, abs(total)):
+                placements, total, used = kept, kept_total, "dual ascent"
 
     # The MILP's bound is a bound on the optimum only when its pairs are complete.
     bound = max(lower, outcome.best_bound) if complete else lower
