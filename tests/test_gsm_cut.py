@@ -49,9 +49,12 @@ def _check_bracket(graph, must_hold, may_not_hold, step):
     assume(found is not None)
     cost, bound, feasible = found
     assert feasible
-    # Flooring the costs to integers only lowers the bound.
-    assert bound <= expected + 1e-9 * max(1.0, expected)
-    assert cost >= expected - 1e-9 * max(1.0, expected)
+    # Flooring the costs to integers only lowers the bound. The brute force prices a
+    # net replenishment time of float noise (0.1 + 0.2 - 0.3) as its square root, the
+    # toolkit as 0 (within 1e-7 periods): hence the same 1e-7 as the other placement
+    # property tests.
+    assert bound <= expected + 1e-7 * max(1.0, expected)
+    assert cost >= expected - 1e-7 * max(1.0, expected)
 
 
 @_settings
