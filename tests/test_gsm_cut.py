@@ -8,7 +8,7 @@ import pytest
 from gsm_brute_force import brute_force
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from test_gsm_properties import networks
+from test_gsm_properties import networks, stage_data
 
 from toolkit import gsm_cut
 from toolkit.gsm_candidates import candidate_service_times
@@ -79,14 +79,7 @@ def plants_and_markets(draw):
     graph = nx.DiGraph()
     n_plants, n_markets = draw(st.integers(2, 4)), draw(st.integers(2, 4))
     for name in [f"plant{p}" for p in range(n_plants)] + [f"market{m}" for m in range(n_markets)]:
-        graph.add_node(
-            name,
-            processing_time=draw(st.sampled_from((1, 2, 3, 5))),
-            holding_cost=draw(st.floats(0.1, 5.0)),
-            safety_factor=draw(st.sampled_from([1.0, 1.645, 2.33])),
-            demand_std=draw(st.floats(0.5, 5.0)),
-            demand_mean=1.0,
-        )
+        graph.add_node(name, **stage_data(draw, (1, 2, 3, 5)))
     for p in range(n_plants):
         for m in range(n_markets):
             if draw(st.booleans()):

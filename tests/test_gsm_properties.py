@@ -21,19 +21,23 @@ from networkx.algorithms.approximation import treewidth_min_fill_in
 from toolkit.optimize import InfeasibleError, place_safety_stock
 
 
+def stage_data(draw, times) -> dict:
+    """Random attributes of one stage, its processing time drawn from ``times``."""
+    return {
+        "processing_time": draw(st.sampled_from(times)),
+        "holding_cost": draw(st.floats(0.1, 5.0)),
+        "safety_factor": draw(st.sampled_from([1.0, 1.645, 2.33])),
+        "demand_std": draw(st.floats(0.5, 5.0)),
+        "demand_mean": 1.0,
+    }
+
+
 @st.composite
 def networks(draw, max_nodes: int = 7, times=(0, 1, 2, 3), bounds=(0, 1, 2), dense=False):
     n = draw(st.integers(1, max_nodes))
     graph = nx.DiGraph()
     for j in range(n):
-        graph.add_node(
-            j,
-            processing_time=draw(st.sampled_from(times)),
-            holding_cost=draw(st.floats(0.1, 5.0)),
-            safety_factor=draw(st.sampled_from([1.0, 1.645, 2.33])),
-            demand_std=draw(st.floats(0.5, 5.0)),
-            demand_mean=1.0,
-        )
+        graph.add_node(j, **stage_data(draw, times))
     for j in range(n):
         for i in range(j):
             if draw(st.booleans()) and (dense or draw(st.booleans())):
@@ -118,14 +122,7 @@ def two_hub_networks(draw):
     graph = nx.DiGraph()
 
     def node(name):
-        graph.add_node(
-            name,
-            processing_time=draw(st.sampled_from((0, 1, 2))),
-            holding_cost=draw(st.floats(0.1, 5.0)),
-            safety_factor=draw(st.sampled_from([1.0, 1.645, 2.33])),
-            demand_std=draw(st.floats(0.5, 5.0)),
-            demand_mean=1.0,
-        )
+        graph.add_node(name, **stage_data(draw, (0, 1, 2)))
 
     for name in ("dc_a", "dc_b", "market"):
         node(name)
