@@ -262,8 +262,7 @@ def cut_plan(reduced: ReducedNetwork) -> CutPlan | None:
         return None
     costs, constant = relaxation.chord_costs()
     if not costs:
-        bound = relaxation.constant
-        index = {}
+        index, bound = {}, constant
     else:
         cut = _minimum_cut(relaxation, costs, constant)
         if cut is None:

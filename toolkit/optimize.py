@@ -296,18 +296,14 @@ def _cut_fits(reduced: ReducedNetwork, deadline: float | None) -> bool:
     return deadline is None or times / _CUT_TIMES_PER_SECOND <= 0.1 * (deadline - time.monotonic())
 
 
-def _single_pairs(
-    reduced: ReducedNetwork, choice: dict[int, tuple[int, int]]
-) -> dict[int, Columns]:
-    """One candidate pair per stage: the plan ``choice``."""
-    return {
-        key: Columns(
-            np.array([row]),
-            np.array([col]),
-            stage_table(reduced.network, reduced.stages[key], slice(row, row + 1))[0, [col]],
-        )
-        for key, (row, col) in choice.items()
-    }
+def _checked_placements(
+    network: GsmNetwork, reduced: ReducedNetwork, choice: dict[int, tuple[int, int]]
+) -> tuple[NodePlacement, ...] | None:
+    """The placements of ``choice``, or None when its times break an edge, bound or rule."""
+    outbound, inbound = expand_choice(reduced, choice)
+    if not _follows_rules(network, outbound, inbound):
+        return None
+    return _placements(network, outbound, inbound)
 
 
 def _follows_rules(network: GsmNetwork, outbound: np.ndarray, inbound: np.ndarray) -> bool:
@@ -519,7 +515,7 @@ def _solve_network(
             return _exact_plan(network, reduced, solved, started)
     used = "milp"
     complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
-    fallback: dict[int, tuple[int, int]] | None = None
+    fallback: tuple[NodePlacement, ...] | None = None
     if (
         columns is None
         and method in ("auto", "dual ascent")
@@ -541,7 +537,7 @@ def _solve_network(
             used, columns, start, stopped = "dual ascent", dual.columns, dual.start, dual.stopped
         elif math.isfinite(dual.upper_bound):
             # Column generation starts from its own plans; this one may stay better.
-            fallback = dual.best_plan
+            fallback = _checked_placements(network, reduced, dual.best_plan)
     if columns is None:
         used = "column generation"
         generation = generate_columns(
@@ -561,37 +557,32 @@ def _solve_network(
     outcome = solve_placement_model(
         model, handles, time_limit=remaining, gap=gap, log_path=log_path, start=start
     )
-    if outcome.has_solution:
-        choice = read_choice(model, handles)
-    elif start is not None:
-        # SCIP stopped before taking the known solution in: report that one.
-        choice = start
-    elif fallback is not None:
-        choice, columns = dict.fromkeys(fallback, 0), _single_pairs(reduced, fallback)
-    elif outcome.status == "infeasible":
+    placements, total = None, math.inf
+    if outcome.has_solution or start is not None:
+        # Without a solution, SCIP stopped before taking the known one in: report that.
+        choice = read_choice(model, handles) if outcome.has_solution else start
+        pairs = {
+            key: (int(columns[key].rows[index]), int(columns[key].cols[index]))
+            for key, index in choice.items()
+        }
+        outbound, inbound = expand_choice(reduced, pairs)
+        placements = _placements(network, outbound, inbound)
+        total = sum(p.holding_cost for p in placements)
+        if outcome.has_solution and abs(total - outcome.objective) > 1e-6 * max(1.0, abs(total)):
+            warnings.warn(
+                f"placement cost {total:.6g} differs from the MILP objective "
+                f"{outcome.objective:.6g}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    elif fallback is None and outcome.status == "infeasible":
         raise InfeasibleError("SCIP found the placement model infeasible")
-    else:
+    elif fallback is None:
         raise RuntimeError(f"SCIP returned no solution (status {outcome.status})")
-    pairs = {
-        key: (int(columns[key].rows[index]), int(columns[key].cols[index]))
-        for key, index in choice.items()
-    }
-    outbound, inbound = expand_choice(reduced, pairs)
-    placements = _placements(network, outbound, inbound)
-    total = sum(p.holding_cost for p in placements)
-    if outcome.has_solution and abs(total - outcome.objective) > 1e-6 * max(1.0, abs(total)):
-        warnings.warn(
-            f"placement cost {total:.6g} differs from the MILP objective {outcome.objective:.6g}",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    if fallback is not None and fallback != pairs:
-        outbound, inbound = expand_choice(reduced, fallback)
-        if _follows_rules(network, outbound, inbound):
-            kept = _placements(network, outbound, inbound)
-            kept_total = sum(p.holding_cost for p in kept)
-            if kept_total < total - 1e-9 * max(1.0, abs(total)):
-                placements, total, used = kept, kept_total, "dual ascent"
+    if fallback is not None:
+        kept = sum(p.holding_cost for p in fallback)
+        if kept < total - 1e-9 * max(1.0, abs(total)):
+            placements, total, used = fallback, kept, "dual ascent"
 
     # The MILP's bound is a bound on the optimum only when its pairs are complete.
     bound = max(lower, outcome.best_bound) if complete else lower
