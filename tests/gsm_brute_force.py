@@ -47,5 +47,7 @@ def brute_force(graph: nx.DiGraph, must_hold, may_not_hold, step: float) -> floa
             for n in order
         ]
     )
-    replenishment = np.maximum(0.0, waits + times - quotes)
+    # Every time here is a multiple of step: snap away float noise (0.1 + 0.2 - 0.3),
+    # whose square root would otherwise price a net replenishment time of 0.
+    replenishment = np.maximum(0.0, np.round((waits + times - quotes) / step) * step)
     return float((np.sqrt(replenishment) * weights).sum(axis=1).min())
