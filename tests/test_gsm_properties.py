@@ -258,3 +258,66 @@ def test_dual_ascent_brackets_the_optimum_and_keeps_the_pairs_it_needs(case):
         outcome = solve_placement_model(model, handles, start=result.start)
         assert outcome.status == "optimal"
         assert outcome.objective == pytest.approx(expected, rel=1e-7, abs=1e-9)
+
+
+def _naive_closure(network, candidates):
+    """The candidate rules applied to every value until nothing changes (the reference)."""
+    import numpy as np
+
+    from toolkit.gsm_network import TIME_DECIMALS, TIME_TOLERANCE
+
+    def clip(values, low, high):
+        values = set(np.round(np.asarray(list(values), dtype=float), TIME_DECIMALS).tolist())
+        return {v for v in values if low - TIME_TOLERANCE <= v <= high + TIME_TOLERANCE}
+
+    c, time = candidates, network.processing_time
+    outbound = [
+        clip(
+            {c.earliest_outbound[j], c.latest_outbound[j]},
+            c.earliest_outbound[j],
+            c.latest_outbound[j],
+        )
+        for j in range(network.size)
+    ]
+    inbound = [
+        clip(
+            {network.external_inbound[j], c.earliest_inbound[j]},
+            c.earliest_inbound[j],
+            c.latest_inbound[j],
+        )
+        for j in range(network.size)
+    ]
+    changed = True
+    while changed:
+        before = [set(v) for v in inbound + outbound]
+        for j in range(network.size):
+            reach = inbound[j] | {v - time[j] for v in outbound[j]}
+            reach |= {v for i in network.predecessors[j] for v in outbound[i]}
+            inbound[j] = clip(reach, c.earliest_inbound[j], c.latest_inbound[j])
+        for j in range(network.size):
+            if network.must_hold[j]:
+                continue
+            reach = outbound[j] | {min(v + time[j], c.latest_outbound[j]) for v in inbound[j]}
+            reach |= {v for k in network.successors[j] for v in inbound[k]}
+            outbound[j] = clip(reach, c.earliest_outbound[j], c.latest_outbound[j])
+        changed = before != [set(v) for v in inbound + outbound]
+    return inbound, outbound
+
+
+@_settings
+@given(networks(max_nodes=6, times=(0.0, 0.3, 1.25, 2.0), bounds=(0.0, 0.7, 2.0)))
+def test_candidate_closure_equals_the_naive_fixed_point(case):
+    # The closure applies each rule once per new value; repeating every rule on every
+    # value until nothing changes must give the same sets.
+    from toolkit.gsm_candidates import candidate_service_times
+    from toolkit.gsm_network import gsm_network
+
+    graph, must_hold, may_not_hold = case
+    network = gsm_network(graph, must_hold=must_hold, may_not_hold=may_not_hold)
+    try:
+        candidates = candidate_service_times(network)
+    except InfeasibleError:
+        return
+    inbound, outbound = _naive_closure(network, candidates)
+    assert [set(v.tolist()) for v in candidates.inbound] == inbound
+    assert [set(v.tolist()) for v in candidates.outbound] == outbound

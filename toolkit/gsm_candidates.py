@@ -67,6 +67,73 @@ def _clip(values: np.ndarray, low: float, high: float) -> np.ndarray:
     return values[(values >= low - TIME_TOLERANCE) & (values <= high + TIME_TOLERANCE)]
 
 
+def _merge(values: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` with the entries of ``new`` it lacks (both sorted), and those entries."""
+    position = np.searchsorted(values, new)
+    known = position < len(values)
+    known[known] = values[position[known]] == new[known]
+    fresh = new[~known]
+    if not len(fresh):
+        return values, fresh
+    return np.sort(np.concatenate([values, fresh]), kind="mergesort"), fresh
+
+
+def _close(
+    network: GsmNetwork,
+    inbound: list[np.ndarray],
+    outbound: list[np.ndarray],
+    earliest_in: np.ndarray,
+    latest_in: np.ndarray,
+    earliest_out: np.ndarray,
+    latest_out: np.ndarray,
+    max_values: int,
+) -> int:
+    """Grow ``inbound`` and ``outbound`` in place to their closure; return the rounds.
+
+    Semi-naive: each round applies the four rules only to the values the previous
+    round added, so every value travels each rule once (the least fixed point does not
+    depend on the order, so this is the same closure as repeating the rules on every
+    value until nothing changes).
+    """
+    n = network.size
+    time = network.processing_time
+    pending_in, pending_out = list(inbound), list(outbound)
+    size = sum(map(len, inbound)) + sum(map(len, outbound))
+    rounds = 0
+    while any(len(v) for v in pending_in) or any(len(v) for v in pending_out):
+        rounds += 1
+        reach_in: list[list[np.ndarray]] = [[] for _ in range(n)]
+        reach_out: list[list[np.ndarray]] = [[] for _ in range(n)]
+        for j in range(n):
+            if len(pending_out[j]):
+                reach_in[j].append(pending_out[j] - time[j])
+                for k in network.successors[j]:
+                    reach_in[k].append(pending_out[j])
+            if len(pending_in[j]) and not network.must_hold[j]:
+                reach_out[j].append(np.minimum(pending_in[j] + time[j], latest_out[j]))
+            if len(pending_in[j]):
+                for i in network.predecessors[j]:
+                    if not network.must_hold[i]:
+                        reach_out[i].append(pending_in[j])
+        for j in range(n):
+            fresh_in = fresh_out = inbound[j][:0]
+            if reach_in[j]:
+                values = _clip(np.concatenate(reach_in[j]), earliest_in[j], latest_in[j])
+                inbound[j], fresh_in = _merge(inbound[j], values)
+            if reach_out[j]:
+                values = _clip(np.concatenate(reach_out[j]), earliest_out[j], latest_out[j])
+                outbound[j], fresh_out = _merge(outbound[j], values)
+            pending_in[j], pending_out[j] = fresh_in, fresh_out
+            size += len(fresh_in) + len(fresh_out)
+        if size > max_values:
+            raise CandidateLimitError(
+                f"more than {max_values} candidate service times; real-valued processing "
+                "times with many distinct fractions make the exact candidate set large "
+                "(rounding them to fewer decimals keeps it small)"
+            )
+    return rounds
+
+
 def candidate_service_times(
     network: GsmNetwork, *, max_values: int = 5_000_000
 ) -> ServiceTimeCandidates:
@@ -114,30 +181,9 @@ def candidate_service_times(
         _clip(np.array([network.external_inbound[j], earliest_in[j]]), earliest_in[j], latest_in[j])
         for j in range(n)
     ]
-    sizes = sum(map(len, outbound)) + sum(map(len, inbound))
-    iterations = 0
-    while True:
-        iterations += 1
-        before = sizes
-        for j in range(n):
-            parts = [inbound[j], outbound[j] - time[j]]
-            parts += [outbound[i] for i in network.predecessors[j]]
-            inbound[j] = _clip(np.concatenate(parts), earliest_in[j], latest_in[j])
-        for j in reversed(range(n)):
-            if network.must_hold[j]:
-                continue
-            parts = [outbound[j], np.minimum(inbound[j] + time[j], latest_out[j])]
-            parts += [inbound[k] for k in network.successors[j]]
-            outbound[j] = _clip(np.concatenate(parts), earliest_out[j], latest_out[j])
-        sizes = sum(map(len, outbound)) + sum(map(len, inbound))
-        if sizes > max_values:
-            raise CandidateLimitError(
-                f"more than {max_values} candidate service times; real-valued processing "
-                "times with many distinct fractions make the exact candidate set large "
-                "(rounding them to fewer decimals keeps it small)"
-            )
-        if sizes == before:
-            break
+    iterations = _close(
+        network, inbound, outbound, earliest_in, latest_in, earliest_out, latest_out, max_values
+    )
     return ServiceTimeCandidates(
         outbound=tuple(outbound),
         inbound=tuple(inbound),
