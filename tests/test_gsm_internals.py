@@ -204,3 +204,28 @@ def test_generation_past_its_deadline_skips_the_hopeless_enumeration(monkeypatch
     # Given the time, the same network is closed and proven.
     monkeypatch.undo()
     assert gsm_columns.generate_columns(reduced).complete
+
+
+def test_dual_ascent_is_not_closed_before_it_has_a_plan():
+    # A diamond where the first decoded plans break a rule (the hub must hold stock,
+    # the two branches may not): "closed" once compared an infinite plan cost with
+    # an infinite tolerance, and handed on pairs without any feasible plan.
+    from toolkit.gsm_dual import dual_ascent
+
+    graph = nx.DiGraph([(0, 1), (0, 2), (1, 3), (2, 3)])
+    for node, time in {0: 1, 1: 0, 2: 0, 3: 1}.items():
+        graph.add_node(
+            node,
+            processing_time=time,
+            holding_cost=1.0,
+            safety_factor=1.0,
+            demand_std=1.0,
+            demand_mean=1.0,
+        )
+    graph.nodes[3]["max_outbound_cst"] = 1
+    network = gsm_network(graph, must_hold={1}, may_not_hold={2, 3})
+    reduced = reduce_network(network, candidate_service_times(network))
+    result = dual_ascent(reduced, max_pairs=8, check_every=1)
+    assert math.isfinite(result.upper_bound)
+    assert result.upper_bound == pytest.approx(brute_force(graph, {1}, {2, 3}, 1.0))
+    assert result.lower_bound <= result.upper_bound + 1e-9

@@ -94,12 +94,24 @@ class DualAscentResult:
 class _Factors:
     """The factors, their messages and the variables' reparametrized costs."""
 
-    def __init__(self, reduced: ReducedNetwork) -> None:
+    def __init__(
+        self,
+        reduced: ReducedNetwork,
+        values: dict[Variable, np.ndarray] | None = None,
+        tables: dict[int, np.ndarray] | None = None,
+    ) -> None:
+        """The candidates' values and cost tables, or the ``values`` and ``tables`` given
+        (a relaxation over other labels, :mod:`toolkit.gsm_refine`)."""
         self.reduced = reduced
         self.values: dict[Variable, np.ndarray] = {}
         self.tables: dict[int, np.ndarray] = {}
         for key in reduced.graph:
             stage = reduced.stages[key]
+            if values is not None and tables is not None:
+                self.values[("in", key)] = values[("in", key)]
+                self.values[("out", key)] = values[("out", key)]
+                self.tables[key] = np.minimum(tables[key], _INFEASIBLE)
+                continue
             self.values[("in", key)] = np.asarray(stage.inbound, dtype=float)
             self.values[("out", key)] = np.asarray(stage.outbound, dtype=float)
             self.tables[key] = np.minimum(stage_table(reduced.network, stage), _INFEASIBLE)
@@ -133,6 +145,22 @@ class _Factors:
         self.belief[a] = np.minimum(rest_a + new_a, _INFEASIBLE)
         self.belief[b] = np.minimum(rest_b + new_b, _INFEASIBLE)
         return new_a, new_b
+
+    def inherit(self, coarse: _Factors, parent: dict[Variable, np.ndarray]) -> None:
+        """Take the messages of ``coarse``, whose label ``parent[v][k]`` holds label ``k``
+        of variable ``v`` here. Any messages give a valid bound; these start it where
+        the coarse ascent left off."""
+        for key in self.tables:
+            to_in, to_out = coarse.stage_message[key]
+            self.stage_message[key] = (to_in[parent[("in", key)]], to_out[parent[("out", key)]])
+        for index, (supplier, customer, _, _) in enumerate(self.edges):
+            to_wait, to_quote = coarse.edge_message[index]
+            self.edge_message[index] = (
+                to_wait[parent[("in", customer)]],
+                to_quote[parent[("out", supplier)]],
+            )
+        for variable in self.belief:
+            self.belief[variable] = coarse.belief[variable][parent[variable]]
 
     def sweep(self, reverse: bool) -> None:
         """One MPLP step on every factor (stages, then edges; backwards when ``reverse``)."""
@@ -385,14 +413,17 @@ def dual_ascent(
         log.debug(
             "dual ascent sweep %d: bound %.8g, best %.8g", sweeps, lower + constant, best_cost
         )
-        if slack <= 1e-9 * max(1.0, abs(best_cost)):
+        # Without a plan yet (infinite cost) nothing is closed, and the stall test
+        # measures the bound against itself.
+        scale = abs(best_cost) if np.isfinite(best_cost) else max(1.0, abs(lower))
+        if np.isfinite(best_cost) and slack <= 1e-9 * max(1.0, scale):
             stopped = "closed"
             break
         found = _near_optimal_columns(factors, slack, best_choice, max_pairs)
         if found is not None:
             stopped = "few pairs"
             break
-        stalling = lower - previous <= 1e-7 * abs(best_cost)
+        stalling = lower - previous <= 1e-7 * scale
         if stalling:
             # The bound has settled: a better plan from the MILP over the pairs of
             # least slack. If it lies within that slack of the bound, those pairs
