@@ -98,6 +98,7 @@ from toolkit.gsm_network import (
     gsm_network,
 )
 from toolkit.gsm_reduction import ReducedNetwork, expand_choice, reduce_network, stage_table
+from toolkit.gsm_refine import refine_candidates, restrict_candidates
 
 __all__ = [
     "NetworkValidationError",
@@ -141,6 +142,13 @@ DUAL_ASCENT_SHARE = 0.5
 # has at most this many free candidate times: Willems chain 24's 211,000 take 3 s;
 # scipy's maximum flow cannot be interrupted, and 1.6 million had not finished in 6 minutes.
 CUT_TIMES = 500_000
+# Cores whose cost tables would not fit the dual ascent's memory (more entries than
+# this) are first cut down by candidate refinement (toolkit.gsm_refine), with at most
+# this share of the time left, until the candidates left make at most this many
+# cost-table entries.
+REFINE_ABOVE_ENTRIES = DUAL_ASCENT_MEMORY_BYTES / 8
+REFINEMENT_SHARE = 0.5
+REFINED_ENTRIES = 20_000_000
 # ... and when it fits in a tenth of the time left at this many free times a second.
 _CUT_TIMES_PER_SECOND = 60_000
 
@@ -475,9 +483,8 @@ def _solve_network(
     full_model_pairs: int,
     method: str,
 ) -> SafetyStockPlan:
-    """Reduce, then solve by the tree DP, the MILP, elimination or column generation."""
+    """Reduce, then solve the core (:func:`_solve_core`)."""
     reduced = reduce_network(network, candidates)
-    constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
     log.info(
         "safety-stock placement: %d nodes, %d candidate service times, %d stages left "
         "after reductions",
@@ -485,6 +492,33 @@ def _solve_network(
         candidates.total,
         reduced.graph.number_of_nodes(),
     )
+    return _solve_core(
+        network,
+        reduced,
+        started=started,
+        deadline=deadline,
+        gap=gap,
+        log_path=log_path,
+        full_model_pairs=full_model_pairs,
+        method=method,
+    )
+
+
+def _solve_core(
+    network: GsmNetwork,
+    reduced: ReducedNetwork,
+    *,
+    started: float,
+    deadline: float | None,
+    gap: float,
+    log_path: str | Path | None,
+    full_model_pairs: int,
+    method: str,
+    refine: bool = True,
+) -> SafetyStockPlan:
+    """Solve a core by the tree DP, the MILP, elimination, candidate refinement, dual
+    ascent or column generation (docs/safety_stock.md, "How it is solved")."""
+    constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
 
     if reduced.graph.number_of_nodes() == 0:
         outbound, inbound = expand_choice(reduced, {})
@@ -513,6 +547,25 @@ def _solve_network(
         solved = _solve_by_elimination(reduced, constant, deadline, required=method != "auto")
         if solved is not None:
             return _exact_plan(network, reduced, solved, started)
+    if (
+        refine
+        and columns is None
+        and method in ("auto", "dual ascent")
+        and _pair_count_estimate(reduced) > REFINE_ABOVE_ENTRIES
+    ):
+        refined = _solve_by_refinement(
+            network,
+            reduced,
+            constant,
+            started=started,
+            deadline=deadline,
+            gap=gap,
+            log_path=log_path,
+            full_model_pairs=full_model_pairs,
+            method=method,
+        )
+        if refined is not None:
+            return refined
     used = "milp"
     complete, lower, start, rounds, stopped = True, -math.inf, None, 0, "converged"
     fallback: tuple[NodePlacement, ...] | None = None
@@ -607,6 +660,73 @@ def _solve_network(
         method=used,
         candidate_pairs=sum(len(c) for c in columns.values()),
         bnb_nodes=outcome.nodes,
+        generation_rounds=rounds,
+    )
+
+
+def _solve_by_refinement(
+    network: GsmNetwork,
+    reduced: ReducedNetwork,
+    constant: float,
+    *,
+    started: float,
+    **options,
+) -> SafetyStockPlan | None:
+    """Cut the core's candidates down by refinement (:mod:`toolkit.gsm_refine`), then
+    solve what is left exactly; None when the refinement found no plan."""
+    deadline = options["deadline"]
+    refined = refine_candidates(
+        reduced,
+        deadline=_share_of_time_left(deadline, REFINEMENT_SHARE),
+        max_entries=REFINED_ENTRIES,
+    )
+    if refined.best_plan is None:
+        return None
+    lower = refined.lower_bound + constant
+    placements = _checked_placements(network, reduced, refined.best_plan)
+    if placements is None:
+        raise RuntimeError("internal error: the refinement's plan breaks a constraint")
+    total = sum(p.holding_cost for p in placements)
+    rounds, unproven = (
+        refined.rounds,
+        "time_limit" if refined.stopped == "deadline" else "not_proven",
+    )
+    if refined.stopped == "fits" or (
+        refined.stopped in ("exact", "stalled")
+        and 8 * refined.kept_entries <= DUAL_ASCENT_MEMORY_BYTES
+    ):
+        # Every plan cheaper than the refinement's is in the cut-down core, and so is
+        # that plan: its optimum and bound hold for the whole core.
+        plan = _solve_core(
+            network,
+            restrict_candidates(reduced, refined.keep),
+            started=started,
+            refine=False,
+            **options,
+        )
+        lower = max(lower, plan.best_bound)
+        rounds += plan.generation_rounds
+        if plan.status == "time_limit":
+            unproven = "time_limit"
+        if plan.total_cost < total:
+            placements, total = plan.placements, plan.total_cost
+    bound = min(lower, total)
+    relative_gap = _relative_gap(total, bound)
+    if relative_gap <= 1e-9:
+        status, relative_gap, bound = "optimal", 0.0, total
+    else:
+        status = _unproven_status(relative_gap, options["gap"], unproven)
+    return SafetyStockPlan(
+        placements=placements,
+        total_cost=total,
+        status=status,
+        gap=relative_gap,
+        best_bound=bound,
+        solve_seconds=time.monotonic() - started,
+        scip_version=scip_version(),
+        method="candidate refinement",
+        candidate_pairs=refined.kept_entries,
+        bnb_nodes=0,
         generation_rounds=rounds,
     )
 
