@@ -204,9 +204,9 @@ def monkeypatch_candidates():
     from toolkit import optimize
     from toolkit.gsm_candidates import CandidateLimitError, candidate_service_times
 
-    def limited(network, *, max_values=5_000_000):
-        if max_values == 5_000_000:
-            raise CandidateLimitError("more than 5000000 candidate service times (test)")
+    def limited(network, *, max_values=optimize.EXACT_CANDIDATES):
+        if max_values == optimize.EXACT_CANDIDATES:
+            raise CandidateLimitError("too many candidate service times (test)")
         return candidate_service_times(network, max_values=max_values)
 
     original = optimize.candidate_service_times

@@ -19,6 +19,7 @@ from toolkit.gsm_instances import read_gsm_instance
 from toolkit.gsm_milp import Columns
 from toolkit.gsm_reduction import stage_table
 from toolkit.optimize import (
+    CandidateLimitError,
     InfeasibleError,
     NetworkValidationError,
     cost_service_frontier,
@@ -493,6 +494,23 @@ def test_minimum_cut_is_skipped_on_cores_with_too_many_times(monkeypatch):
     again = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
     assert again.is_optimal and len(calls) == 1
     assert again.total_cost == pytest.approx(plan.total_cost, rel=1e-12)
+
+
+def test_a_reduction_too_slow_for_the_time_limit_brackets_the_optimum(monkeypatch):
+    # Fractional times, so the bracket is not exact by luck: at a hundredth of a
+    # candidate pair a second the reductions would take far more than half of 60 s.
+    graph = _diamond()
+    for node, time in zip(graph.nodes, (1.3, 2.45, 0.7, 1.15), strict=False):
+        graph.nodes[node]["processing_time"] = time
+    exact = place_safety_stock(graph, 0.95)
+    assert exact.is_optimal and not exact.method.startswith("rounded")
+    monkeypatch.setattr(optimize, "_REDUCTION_PAIRS_PER_SECOND", 0.01)
+    assert place_safety_stock(graph, 0.95).method == exact.method  # no time limit
+    bracketed = place_safety_stock(graph, 0.95, time_limit=60, rounding_grids=(0.5,))
+    assert bracketed.method == "rounded times (0.5)"
+    assert bracketed.best_bound <= exact.total_cost + 1e-9 <= bracketed.total_cost + 2e-9
+    with pytest.raises(CandidateLimitError, match="more than half the time left"):
+        place_safety_stock(graph, 0.95, time_limit=60, rounding_grids=None)
 
 
 # --- frontier -----------------------------------------------------------------------------

@@ -154,6 +154,14 @@ _CUT_TIMES_PER_SECOND = 60_000
 
 _METHODS = ("auto", "milp", "elimination", "dual ascent")
 
+# The exact candidate set may hold this many service times (Willems chain 26: 8.9
+# million, 8.5 s to enumerate). Reducing it builds each node's table of candidate
+# pairs: an exact solve is tried only when that fits half of the time left, at this
+# many pairs (summed over the nodes, before reductions) per second (chain 26: 4.7e10
+# in 190 s).
+EXACT_CANDIDATES = 20_000_000
+_REDUCTION_PAIRS_PER_SECOND = 2e8
+
 # Grids (in periods) for bracketing the optimum when real-valued times make the exact
 # candidate set too large, finest first; the finest with at most ROUNDED_CANDIDATES
 # candidate service times is used (Willems chain 26: 0.1 periods, both halves in 22 s
@@ -400,15 +408,18 @@ def place_safety_stock(
         most ``ELIMINATION_OPERATIONS`` table entries in at most
         ``ELIMINATION_MEMORY_BYTES`` (and fits the time limit); else dual ascent,
         and the MILP over the pairs it leaves when they are at most
-        ``full_model_pairs``; else column generation. ``"milp"``: the MILP over
+        ``full_model_pairs``; else column generation. A core whose cost tables
+        would hold more than ``REFINE_ABOVE_ENTRIES`` entries is first cut down by
+        candidate refinement (:mod:`toolkit.gsm_refine`). ``"milp"``: the MILP over
         all pairs or generated ones (no elimination, no dual ascent). ``"dual
         ascent"``: as ``"auto"`` without elimination. ``"elimination"``: only
         elimination (``ValueError`` when the core does not allow it; a network the
         reductions solve whole is still ``"tree"``), which then runs to the end
         whatever ``time_limit`` says.
     rounding_grids : sequence of float, optional
-        When real-valued processing times make the exact candidate set too large,
-        the finest of these grids (periods) that keeps it at most
+        When real-valued processing times make the exact candidate set too large
+        (more than ``EXACT_CANDIDATES`` service times, or more pairs of them than
+        the reductions can go through in half the time limit), the finest of these grids (periods) that keeps it at most
         ``ROUNDED_CANDIDATES`` brackets the optimum: times rounded down give a proven
         lower bound, times rounded up a plan, evaluated with the true times. The plan
         is then ``"not_proven"`` (or ``"gap_limit"``) with its gap, never
@@ -458,7 +469,8 @@ def place_safety_stock(
         "method": method,
     }
     try:
-        candidates = candidate_service_times(network)
+        candidates = candidate_service_times(network, max_values=EXACT_CANDIDATES)
+        _check_reduction_time(candidates, deadline)
     except CandidateLimitError as error:
         if rounding_grids is None or not len(rounding_grids):
             raise
@@ -470,6 +482,21 @@ def place_safety_stock(
             ) from error
         return replace(plan, solve_seconds=time.monotonic() - started)
     return _solve_network(network, candidates, started=started, **options)
+
+
+def _check_reduction_time(candidates: ServiceTimeCandidates, deadline: float | None) -> None:
+    """Raise ``CandidateLimitError`` when reducing would take over half the time left."""
+    if deadline is None:
+        return
+    pairs = sum(
+        len(a) * len(b) for a, b in zip(candidates.inbound, candidates.outbound, strict=True)
+    )
+    seconds = pairs / _REDUCTION_PAIRS_PER_SECOND
+    if seconds > 0.5 * (deadline - time.monotonic()):
+        raise CandidateLimitError(
+            f"{candidates.total:,} candidate service times make {pairs:.3g} pairs to "
+            f"reduce, about {seconds:.0f} s: more than half the time left"
+        )
 
 
 def _solve_network(
