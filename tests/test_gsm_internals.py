@@ -229,3 +229,33 @@ def test_dual_ascent_is_not_closed_before_it_has_a_plan():
     assert math.isfinite(result.upper_bound)
     assert result.upper_bound == pytest.approx(brute_force(graph, {1}, {2, 3}, 1.0))
     assert result.lower_bound <= result.upper_bound + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pruned_column_minima_equal_the_whole_table(seed):
+    # Same values and the same first rows as np.argmin over the full table, with
+    # inbound costs that fall (as a folded supplier's), rise or jump about, some
+    # infinite, and fractional times that make ties and infeasible corners.
+    from toolkit import gsm_reduction
+    from toolkit.gsm_reduction import Stage, _pruned_column_minima
+
+    rng = np.random.default_rng(seed)
+    graph = nx.DiGraph()
+    graph.add_node("n", processing_time=float(rng.choice([0.0, 1.5, 3.0])), holding_cost=1.0)
+    graph.nodes["n"].update(demand_std=1.0, safety_factor=1.0, demand_mean=1.0)
+    network = gsm_network(graph)
+    n_in, n_out = rng.integers(1, 300, size=2)
+    inbound = np.unique(np.round(rng.uniform(0, 20, n_in), 1))
+    outbound = np.unique(np.round(rng.uniform(0, 22, n_out), 1))
+    shape = ("falling", "rising", "random")[seed % 3]
+    cost = np.round(rng.uniform(0, 10, len(inbound)), 1)
+    cost = {"falling": np.sort(cost)[::-1], "rising": np.sort(cost), "random": cost}[shape]
+    cost[rng.random(len(inbound)) < 0.05] = np.inf
+    stage = Stage(inbound, outbound, 0, cost, np.round(rng.uniform(0, 3, len(outbound)), 1))
+    table = stage_table(network, stage)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gsm_reduction, "_BLOCK_ROWS", int(rng.integers(1, 9)))
+        patch.setattr(gsm_reduction, "_CHUNK_ENTRIES", int(rng.integers(10, 500)))
+        best, rows = _pruned_column_minima(network, stage)
+    assert np.array_equal(best, table.min(axis=0))
+    assert np.array_equal(rows, np.argmin(table, axis=0))

@@ -45,6 +45,8 @@ __all__ = [
 
 # Largest number of table entries held in memory at once.
 _CHUNK_ENTRIES = 2_000_000
+# Inbound candidates per block when column minima are found without the whole table.
+_BLOCK_ROWS = 64
 
 
 @dataclass
@@ -144,6 +146,13 @@ def _row_minima(network: GsmNetwork, stage: Stage) -> tuple[np.ndarray, np.ndarr
 
 def _column_minima(network: GsmNetwork, stage: Stage) -> tuple[np.ndarray, np.ndarray]:
     """Best cost per outbound candidate and the inbound index attaining it."""
+    j = stage.origin
+    if (
+        j is not None
+        and not network.may_not_hold[j]
+        and stage.shape[0] * stage.shape[1] > _CHUNK_ENTRIES
+    ):
+        return _pruned_column_minima(network, stage)
     best = np.full(len(stage.outbound), np.inf)
     arg = np.zeros(len(stage.outbound), dtype=np.int64)
     for start, block in table_chunks(network, stage):
@@ -152,6 +161,87 @@ def _column_minima(network: GsmNetwork, stage: Stage) -> tuple[np.ndarray, np.nd
         better = values < best
         best[better] = values[better]
         arg[better] = rows[better] + start
+    return best, arg
+
+
+def _table_entries(
+    network: GsmNetwork, stage: Stage, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """``stage_table(network, stage)[rows, cols]``, entry by entry, by the same formula."""
+    j = stage.origin
+    replenishment = stage.inbound[rows] + network.processing_time[j] - stage.outbound[cols]
+    feasible = replenishment >= -TIME_TOLERANCE
+    replenishment = np.where(replenishment > TIME_TOLERANCE, replenishment, 0.0)
+    table = np.where(feasible, network.cost_coefficient[j] * np.sqrt(replenishment), np.inf)
+    return table + stage.inbound_cost[rows] + stage.outbound_cost[cols]
+
+
+def _best_in_blocks(
+    network: GsmNetwork,
+    stage: Stage,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    blocks: np.ndarray,
+    cols: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each (row block, column) pair: the least entry and its first row."""
+    width = int((stops - starts).max())
+    values, rows = np.empty(len(blocks)), np.empty(len(blocks), dtype=np.int64)
+    step = max(1, _CHUNK_ENTRIES // width)
+    for first in range(0, len(blocks), step):
+        part = slice(first, first + step)
+        grid = starts[blocks[part], None] + np.arange(width)[None, :]
+        inside = grid < stops[blocks[part], None]
+        grid = np.minimum(grid, len(stage.inbound) - 1)
+        entries = _table_entries(network, stage, grid, cols[part, None])
+        entries = np.where(inside, entries, np.inf)
+        best = np.argmin(entries, axis=1)
+        values[part] = entries[np.arange(len(best)), best]
+        rows[part] = grid[np.arange(len(best)), best]
+    return values, rows
+
+
+def _pruned_column_minima(network: GsmNetwork, stage: Stage) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_column_minima` without building the whole table (the same values and rows).
+
+    The inbound candidates are cut into blocks. A block's entries in a column are at
+    least the cost at its smallest inbound time plus its least inbound cost; the
+    block with the least such bound is evaluated first, and then only the blocks
+    whose bound does not exceed what it found. The square root makes far blocks
+    dear, so a column needs few.
+    """
+    n_rows, n_cols = stage.shape
+    j = stage.origin
+    starts = np.arange(0, n_rows, _BLOCK_ROWS)
+    stops = np.minimum(starts + _BLOCK_ROWS, n_rows)
+    cheapest = np.minimum.reduceat(stage.inbound_cost, starts)
+    ready = stage.inbound + network.processing_time[j]
+    coefficient = network.cost_coefficient[j]
+    best = np.full(n_cols, np.inf)
+    arg = np.zeros(n_cols, dtype=np.int64)
+    step = max(1, _CHUNK_ENTRIES // len(starts))
+    for first in range(0, n_cols, step):
+        cols = np.arange(first, min(n_cols, first + step))
+        quotes = stage.outbound[cols][None, :]
+        bound = coefficient * np.sqrt(np.maximum(ready[starts, None] - quotes, 0.0))
+        bound = bound + cheapest[:, None] + stage.outbound_cost[cols][None, :]
+        bound = np.where(ready[stops - 1, None] - quotes >= -TIME_TOLERANCE, bound, np.inf)
+        # Float rounding must not let a bound pass the entries it bounds.
+        bound = bound - 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(bound), bound, 0.0)))
+        guess = np.argmin(bound, axis=0)
+        found, rows = _best_in_blocks(network, stage, starts, stops, guess, cols)
+        need = (bound <= found[None, :]) & np.isfinite(bound)
+        need[guess, np.arange(len(cols))] = False
+        blocks, where = np.nonzero(need)
+        more, more_rows = _best_in_blocks(network, stage, starts, stops, blocks, cols[where])
+        # The least value per column, the first row among equals (as np.argmin).
+        values = np.concatenate([found, more])
+        picked = np.concatenate([rows, more_rows])
+        column = np.concatenate([np.arange(len(cols)), where])
+        order = np.lexsort((picked, values, column))
+        _, firsts = np.unique(column[order], return_index=True)
+        best[cols] = values[order][firsts]
+        arg[cols] = picked[order][firsts]
     return best, arg
 
 
