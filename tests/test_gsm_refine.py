@@ -67,6 +67,8 @@ def test_refinement_bounds_the_optimum_and_keeps_an_optimal_plan(case):
     assert plan_cost == pytest.approx(result.upper_bound, rel=1e-9, abs=1e-9)
     for key, (row, col) in result.best_plan.items():
         assert result.keep[("in", key)][row] and result.keep[("out", key)][col]
+        # A stage can always cover its suppliers' quotes.
+        assert result.keep[("in", key)][-1] and result.keep[("out", key)][0]
     assert np.isfinite(outbound).all() and np.isfinite(inbound).all()
     # The kept candidates still hold an optimum.
     restricted = restrict_candidates(reduced, result.keep)

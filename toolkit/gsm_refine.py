@@ -64,7 +64,9 @@ class RefinementResult:
     keep : dict of (str, int) to numpy.ndarray
         Per variable (``("in", stage)`` or ``("out", stage)``), a mask over its
         candidates: every plan cheaper than ``upper_bound`` uses only kept ones, and
-        the best plan's are kept.
+        the best plan's are kept, and so are the largest inbound and the smallest
+        outbound time (the dual ascent builds plans stage by stage downstream, and
+        they let every stage cover its suppliers' quotes).
     lower_bound, upper_bound : float
         Proven bound on the optimum and the cost of the best plan (without the cost
         of the stages solved outside the core).
@@ -321,6 +323,8 @@ def refine_candidates(
                     )
                 alive = np.flatnonzero(alive)
                 keep[(side, key)] = _runs_mask(starts[alive], stops[alive], size)
+                # As in _best_runs: plans built stage by stage can always go on.
+                keep[(side, key)][-1 if side == "in" else 0] = True
                 new_labels[(side, key)] = _split(slack[side], starts, stops, alive, max_labels)
         entries = _kept_entries(reduced, keep)
         log.debug(
