@@ -513,6 +513,28 @@ def test_a_reduction_too_slow_for_the_time_limit_brackets_the_optimum(monkeypatc
         place_safety_stock(graph, 0.95, time_limit=60, rounding_grids=None)
 
 
+def test_refinement_stopped_by_the_deadline_reports_its_bound(monkeypatch):
+    original = optimize.refine_candidates
+
+    def stopped(reduced, **options):
+        result = original(reduced, **options)
+        # As if the deadline had come while the bound was still 10% below.
+        lower = result.upper_bound - 0.1 * abs(result.upper_bound)
+        return replace(result, lower_bound=lower, stopped="deadline")
+
+    monkeypatch.setattr(optimize, "refine_candidates", stopped)
+    monkeypatch.setattr(optimize, "REFINE_ABOVE_ENTRIES", 0)
+    graph = _diamond()
+    graph.add_edge("s", "m")
+    exact = place_safety_stock(graph, 0.95)
+    plan = place_safety_stock(graph, 0.95, full_model_pairs=1, method="dual ascent")
+    assert plan.method == "candidate refinement"
+    assert plan.status == "time_limit" and not plan.is_optimal
+    assert plan.gap > 0 and plan.best_bound < plan.total_cost
+    assert plan.total_cost >= exact.total_cost - 1e-9
+    assert plan.best_bound <= exact.total_cost + 1e-9
+
+
 # --- frontier -----------------------------------------------------------------------------
 
 

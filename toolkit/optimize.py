@@ -37,8 +37,11 @@ with one binary per candidate (SI, S) pair of each node, the square root evaluat
 exactly at each candidate (:mod:`toolkit.gsm_milp`). When the candidate pairs are
 too many, a core of tree-width at most two (series-parallel networks, such as many
 plants feeding the same two DCs) is solved by a min-sum dynamic program over the
-candidate service times (:mod:`toolkit.gsm_elimination`); any other core is first
-bounded by dual coordinate ascent, and the MILP gets only the pairs a better plan
+candidate service times (:mod:`toolkit.gsm_elimination`); a core too large for
+cost tables is first cut down to the candidates a better plan could still use, by
+a relaxation over runs of candidates refined where the optimum can be
+(:mod:`toolkit.gsm_refine`); any other core is first bounded by dual coordinate
+ascent, and the MILP gets only the pairs a better plan
 could still use (:mod:`toolkit.gsm_dual`); if those are too many, pairs are priced
 from the MILP's LP relaxation and a reduced-cost argument proves that no omitted
 pair can improve the solution (:mod:`toolkit.gsm_columns`). Real-valued
@@ -715,10 +718,8 @@ def _solve_by_refinement(
     if placements is None:
         raise RuntimeError("internal error: the refinement's plan breaks a constraint")
     total = sum(p.holding_cost for p in placements)
-    rounds, unproven = (
-        refined.rounds,
-        "time_limit" if refined.stopped == "deadline" else "not_proven",
-    )
+    rounds, pairs, nodes = refined.rounds, refined.kept_entries, 0
+    unproven = "time_limit" if refined.stopped == "deadline" else "not_proven"
     if refined.stopped == "fits" or (
         refined.stopped in ("exact", "stalled")
         and 8 * refined.kept_entries <= DUAL_ASCENT_MEMORY_BYTES
@@ -734,6 +735,7 @@ def _solve_by_refinement(
         )
         lower = max(lower, plan.best_bound)
         rounds += plan.generation_rounds
+        pairs, nodes = plan.candidate_pairs, plan.bnb_nodes
         if plan.status == "time_limit":
             unproven = "time_limit"
         if plan.total_cost < total:
@@ -753,8 +755,8 @@ def _solve_by_refinement(
         solve_seconds=time.monotonic() - started,
         scip_version=scip_version(),
         method="candidate refinement",
-        candidate_pairs=refined.kept_entries,
-        bnb_nodes=0,
+        candidate_pairs=pairs,
+        bnb_nodes=nodes,
         generation_rounds=rounds,
     )
 
