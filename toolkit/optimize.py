@@ -740,12 +740,39 @@ def _solve_by_refinement(
             unproven = "time_limit"
         if plan.total_cost < total:
             placements, total = plan.placements, plan.total_cost
+    return _bounded_plan(
+        placements,
+        lower,
+        options["gap"],
+        unproven,
+        started=started,
+        scip=scip_version(),
+        method="candidate refinement",
+        counts=(pairs, nodes, rounds),
+    )
+
+
+def _bounded_plan(
+    placements: tuple[NodePlacement, ...],
+    lower: float,
+    requested_gap: float,
+    unproven: str,
+    *,
+    started: float,
+    scip: str,
+    method: str,
+    counts: tuple[int, int, int],
+) -> SafetyStockPlan:
+    """A plan and a proven lower bound: ``optimal`` when they meet, else ``unproven``
+    (``gap_limit`` within the requested gap). ``counts``: candidate pairs, branch and
+    bound nodes, generation rounds."""
+    total = sum(p.holding_cost for p in placements)
     bound = min(lower, total)
     relative_gap = _relative_gap(total, bound)
     if relative_gap <= 1e-9:
         status, relative_gap, bound = "optimal", 0.0, total
     else:
-        status = _unproven_status(relative_gap, options["gap"], unproven)
+        status = _unproven_status(relative_gap, requested_gap, unproven)
     return SafetyStockPlan(
         placements=placements,
         total_cost=total,
@@ -753,11 +780,11 @@ def _solve_by_refinement(
         gap=relative_gap,
         best_bound=bound,
         solve_seconds=time.monotonic() - started,
-        scip_version=scip_version(),
-        method="candidate refinement",
-        candidate_pairs=pairs,
-        bnb_nodes=nodes,
-        generation_rounds=rounds,
+        scip_version=scip,
+        method=method,
+        candidate_pairs=counts[0],
+        bnb_nodes=counts[1],
+        generation_rounds=counts[2],
     )
 
 
@@ -811,26 +838,19 @@ def _bracket_by_rounding(
         inbound = np.array([p.inbound_service_time for p in upper.placements])
         outbound = np.array([p.outbound_service_time for p in upper.placements])
         outbound = np.minimum(outbound, inbound + network.processing_time)
-        placements = _placements(network, outbound, inbound)
-        total = sum(p.holding_cost for p in placements)
-        bound = min(lower.best_bound, total)
-        relative_gap = _relative_gap(total, bound)
-        if relative_gap <= 1e-9:
-            status, relative_gap = "optimal", 0.0
-        else:
-            status = _unproven_status(relative_gap, options["gap"], "not_proven")
-        return SafetyStockPlan(
-            placements=placements,
-            total_cost=total,
-            status=status,
-            gap=relative_gap,
-            best_bound=bound,
-            solve_seconds=time.monotonic() - started,
-            scip_version=upper.scip_version,
+        return _bounded_plan(
+            _placements(network, outbound, inbound),
+            lower.best_bound,
+            options["gap"],
+            "not_proven",
+            started=started,
+            scip=upper.scip_version,
             method=f"rounded times ({grid:g})",
-            candidate_pairs=upper.candidate_pairs,
-            bnb_nodes=lower.bnb_nodes + upper.bnb_nodes,
-            generation_rounds=lower.generation_rounds + upper.generation_rounds,
+            counts=(
+                upper.candidate_pairs,
+                lower.bnb_nodes + upper.bnb_nodes,
+                lower.generation_rounds + upper.generation_rounds,
+            ),
         )
     return None
 
@@ -896,19 +916,16 @@ def _exact_plan(
     """The plan of a choice proven optimal outside SCIP (variable elimination)."""
     outbound, inbound = expand_choice(reduced, choice)
     placements = _placements(network, outbound, inbound)
-    total = sum(p.holding_cost for p in placements)
-    return SafetyStockPlan(
-        placements=placements,
-        total_cost=total,
-        status="optimal",
-        gap=0.0,
-        best_bound=total,
-        solve_seconds=time.monotonic() - started,
-        scip_version=scip_version(),
+    # Proven optimal: its own cost is the bound.
+    return _bounded_plan(
+        placements,
+        sum(p.holding_cost for p in placements),
+        0.0,
+        "not_proven",
+        started=started,
+        scip=scip_version(),
         method="elimination",
-        candidate_pairs=_pair_count_estimate(reduced),
-        bnb_nodes=0,
-        generation_rounds=0,
+        counts=(_pair_count_estimate(reduced), 0, 0),
     )
 
 
