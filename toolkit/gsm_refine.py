@@ -309,22 +309,19 @@ def refine_candidates(
                 best, upper = found
         gap = upper - lower
         margin = 1e-7 * max(1.0, abs(upper)) if np.isfinite(upper) else 0.0
-        keep, new_labels = {}, {}
+        keep, new_labels, emptied = {}, {}, False
         for key in reduced.graph:
             slack = _label_slack(factors, key)
             stage = reduced.stages[key]
             for side, size in (("in", len(stage.inbound)), ("out", len(stage.outbound))):
                 starts, stops = labels[(side, key)]
-                alive = slack[side] <= gap + margin
-                if best is not None:
-                    # The best plan's own label, whatever rounding says.
-                    alive[np.searchsorted(starts, best[key][side == "out"], side="right") - 1] = (
-                        True
-                    )
-                alive = np.flatnonzero(alive)
+                alive = np.flatnonzero(slack[side] <= gap + margin)
+                emptied |= not len(alive)
                 keep[(side, key)] = _runs_mask(starts[alive], stops[alive], size)
                 # As in _best_runs: plans built stage by stage can always go on.
                 keep[(side, key)][-1 if side == "in" else 0] = True
+                if best is not None:
+                    keep[(side, key)][best[key][side == "out"]] = True
                 new_labels[(side, key)] = _split(slack[side], starts, stops, alive, max_labels)
         entries = _kept_entries(reduced, keep)
         log.debug(
@@ -335,7 +332,11 @@ def refine_candidates(
             sum(int(m.sum()) for m in keep.values()),
             entries,
         )
-        if gap <= 1e-9 * max(1.0, abs(upper)):
+        if emptied:
+            # Every labelling costs more than the best plan (which then lies outside
+            # the labels, in a time kept for the stage-by-stage plans): it is optimal.
+            lower = upper
+        if gap <= 1e-9 * max(1.0, abs(upper)) or emptied:
             stopped = "closed"
             break
         if entries <= max_entries and best is not None:
