@@ -25,8 +25,9 @@ the exact problem over the candidates of the least slack.
 This ends when the bound meets the best plan (proven optimal), or when the candidates
 left fit cost tables: the exact core cut down to them (:func:`restrict_candidates`)
 holds every plan better than the best one, and it goes on to the usual exact methods.
-On Willems chain 26 the candidates fall from 1.6 million to 461 in nine rounds (11 s)
-and the bound meets the plan.
+On Willems chain 26 the candidates fall from 1.6 million to 692 in nine rounds (9 s),
+with the bound within 1.2 of the plan (7,576,592.68); the MILP over what is left
+proves it optimal.
 """
 
 from __future__ import annotations
