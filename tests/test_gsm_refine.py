@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from gsm_brute_force import brute_force
 from hypothesis import assume, given
+from hypothesis import strategies as st
 from test_gsm_properties import _assert_feasible, _settings, networks
 
 from toolkit import gsm_refine, optimize
@@ -20,7 +21,7 @@ from toolkit.gsm_milp import Columns, build_placement_model, solve_placement_mod
 from toolkit.gsm_network import gsm_network
 from toolkit.gsm_reduction import expand_choice, reduce_network, stage_table
 from toolkit.gsm_refine import _split, refine_candidates, restrict_candidates
-from toolkit.optimize import _stage_value, place_safety_stock
+from toolkit.optimize import InfeasibleError, _stage_value, place_safety_stock
 
 _WIDE = {"max_nodes": 6, "times": (0, 1, 2, 3, 5, 8), "bounds": (0, 2, 5)}
 
@@ -147,3 +148,37 @@ def test_restricted_core_reads_back_through_the_absorbed_stages():
         expand_choice(restricted, choice), expand_choice(reduced, full), strict=True
     ):
         assert np.array_equal(got, want)
+
+
+@_settings
+@given(
+    networks(dense=True, max_nodes=6, times=(0.0, 0.1, 0.2, 0.3, 1.7), bounds=(0.0, 0.3, 0.6)),
+    st.integers(1, 4),
+)
+def test_relaxation_never_prices_a_pair_of_runs_above_its_cheapest_pair(case, run):
+    # Fractional times make net replenishment times of float noise (0.1 + 0.2 - 0.3):
+    # those cost nothing in the stage tables and must cost nothing in the relaxation.
+    from toolkit.gsm_dual import _INFEASIBLE
+    from toolkit.gsm_refine import _relaxation
+
+    try:
+        reduced, _ = _core(case)
+    except InfeasibleError:
+        return
+    assume(reduced.graph.number_of_nodes() > 0)
+    labels = {}
+    for key in reduced.graph:
+        stage = reduced.stages[key]
+        for side, size in (("in", len(stage.inbound)), ("out", len(stage.outbound))):
+            starts = np.arange(0, size, run)
+            labels[(side, key)] = (starts, np.minimum(starts + run, size))
+    factors = _relaxation(reduced, labels)
+    for key in reduced.graph:
+        exact = np.minimum(stage_table(reduced.network, reduced.stages[key]), _INFEASIBLE)
+        (in_starts, in_stops), (out_starts, out_stops) = labels[("in", key)], labels[("out", key)]
+        for r, (a, b) in enumerate(zip(in_starts, in_stops, strict=True)):
+            for c, (x, y) in enumerate(zip(out_starts, out_stops, strict=True)):
+                cheapest = exact[a:b, x:y].min()
+                assert factors.tables[key][r, c] <= cheapest + 1e-12 * max(1.0, cheapest)
+                if run == 1:
+                    assert factors.tables[key][r, c] == cheapest

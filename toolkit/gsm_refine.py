@@ -162,7 +162,9 @@ def _relaxation(
             feasible = wait_high[:, None] + time_j - quote_low[None, :] >= -TIME_TOLERANCE
             if network.may_not_hold[j]:
                 feasible &= shortest <= TIME_TOLERANCE
-            table = table + network.cost_coefficient[j] * np.sqrt(np.maximum(shortest, 0.0))
+            # As in stage_table: a time within the tolerance counts as none.
+            shortest = np.where(shortest > TIME_TOLERANCE, shortest, 0.0)
+            table = table + network.cost_coefficient[j] * np.sqrt(shortest)
             table = np.where(feasible, table, np.inf)
         tables[key] = table
     return _Factors(reduced, values=values, tables=tables)
