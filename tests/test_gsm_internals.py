@@ -259,3 +259,27 @@ def test_pruned_column_minima_equal_the_whole_table(seed):
         best, rows = _pruned_column_minima(network, stage)
     assert np.array_equal(best, table.min(axis=0))
     assert np.array_equal(rows, np.argmin(table, axis=0))
+
+
+def test_pruned_column_minima_price_a_time_within_the_tolerance_as_none():
+    # A block whose first inbound time leaves a net replenishment time of 5e-8 (float
+    # noise, priced 0 in the table) must not be bounded by its square root and
+    # skipped: it holds the cheapest entry (found by a review).
+    from toolkit.gsm_reduction import Stage, _pruned_column_minima
+
+    graph = nx.DiGraph()
+    graph.add_node("n", processing_time=1.0, holding_cost=1.0, demand_std=1.0, safety_factor=1.0)
+    graph.nodes["n"]["demand_mean"] = 1.0
+    network = gsm_network(graph)
+    quote = 10.0
+    inbound = np.arange(128, dtype=float)
+    inbound[:63] = np.arange(63) * 0.1
+    inbound[63] = quote - 1.0 - 5e-8
+    inbound[64] = quote - 1.0 + 5e-8
+    inbound[65:] = quote + np.arange(63)
+    cost = np.where(np.arange(128) < 64, 1.0001, 1.0)
+    stage = Stage(inbound, np.full(3, quote), 0, cost, np.zeros(3))
+    table = stage_table(network, stage)
+    best, rows = _pruned_column_minima(network, stage)
+    assert np.array_equal(best, table.min(axis=0)) and best[0] == 1.0
+    assert np.array_equal(rows, np.argmin(table, axis=0))

@@ -405,11 +405,14 @@ def dual_ascent(
         sweeps += 1
         if sweeps % check_every and sweeps < max_sweeps:
             continue
-        lower = max(lower, factors.bound())
+        # The slacks prove only against the current reparametrization's own bound
+        # (in floating point it can dip below an earlier one).
+        current = factors.bound()
+        lower = max(lower, current)
         choice, cost = factors.decode()
         if cost < best_cost:
             best_choice, best_cost = choice, cost
-        slack = best_cost - lower
+        slack = best_cost - current
         log.debug(
             "dual ascent sweep %d: bound %.8g, best %.8g", sweeps, lower + constant, best_cost
         )
@@ -436,7 +439,7 @@ def dual_ascent(
                 choice, cost = _restricted_plan(factors, *subset, limit)
                 if cost < best_cost:
                     best_choice, best_cost = choice, cost
-                found = _near_optimal_columns(factors, best_cost - lower, best_choice, max_pairs)
+                found = _near_optimal_columns(factors, best_cost - current, best_choice, max_pairs)
                 if found is not None:
                     stopped = "few pairs"
                     break

@@ -223,7 +223,10 @@ def _pruned_column_minima(network: GsmNetwork, stage: Stage) -> tuple[np.ndarray
     for first in range(0, n_cols, step):
         cols = np.arange(first, min(n_cols, first + step))
         quotes = stage.outbound[cols][None, :]
-        bound = coefficient * np.sqrt(np.maximum(ready[starts, None] - quotes, 0.0))
+        shortest = ready[starts, None] - quotes
+        # As in stage_table: a time within the tolerance costs nothing.
+        shortest = np.where(shortest > TIME_TOLERANCE, shortest, 0.0)
+        bound = coefficient * np.sqrt(shortest)
         bound = bound + cheapest[:, None] + stage.outbound_cost[cols][None, :]
         bound = np.where(ready[stops - 1, None] - quotes >= -TIME_TOLERANCE, bound, np.inf)
         # Float rounding must not let a bound pass the entries it bounds.

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.gsm_dual import Variable, _Factors, dual_ascent
+from toolkit.gsm_dual import _INFEASIBLE, Variable, _Factors, dual_ascent
 from toolkit.gsm_network import TIME_TOLERANCE
 from toolkit.gsm_reduction import ReducedNetwork, Stage, _Absorbed
 
@@ -54,6 +54,8 @@ _PLAN_CANDIDATES = 150
 # Sweeps between bound checks; a round of refinement ends when the bound rises less.
 _CHECK_EVERY = 10
 _STALL = 1e-8
+# Pruning allowance for rounding in messages near the infeasible price (1e13).
+_ROUNDING = 32 * float(np.spacing(_INFEASIBLE))
 
 
 @dataclass(frozen=True)
@@ -305,13 +307,16 @@ def refine_candidates(
     while True:
         rounds += 1
         lower = _ascend(factors, lower, deadline)
+        # Slacks prove only against this relaxation's own bound (in floating point
+        # the ascent can dip below an earlier one).
+        current = factors.bound()
         single = all(np.all(stops - starts == 1) for starts, stops in labels.values())
         if rounds % 2 == 1 or single:
             found = _upper_plan(reduced, factors, labels, deadline)
             if found is not None and found[1] < upper:
                 best, upper = found
-        gap = upper - lower
-        margin = 1e-7 * max(1.0, abs(upper)) if np.isfinite(upper) else 0.0
+        gap = upper - current
+        margin = 1e-7 * max(1.0, abs(upper)) + _ROUNDING if np.isfinite(upper) else 0.0
         keep, new_labels, emptied = {}, {}, False
         for key in reduced.graph:
             slack = _label_slack(factors, key)
