@@ -173,7 +173,9 @@ def _relaxation(
 
 
 def _ascend(factors: _Factors, bound: float, deadline: float | None) -> float:
-    """MPLP sweeps until the bound rises by less than a hair per check."""
+    """MPLP sweeps until the bound rises by less than a hair per check; returns the
+    reparametrization's own bound at the end (the one its slacks prove against: in
+    floating point it can dip below an earlier one)."""
     sweeps = 0
     while deadline is None or time.monotonic() < deadline:
         factors.sweep(reverse=bool(sweeps % 2))
@@ -182,9 +184,9 @@ def _ascend(factors: _Factors, bound: float, deadline: float | None) -> float:
             continue
         new = factors.bound()
         if new - bound <= _STALL * max(1.0, abs(new)):
-            return max(bound, new)
+            return new
         bound = new
-    return max(bound, factors.bound())
+    return factors.bound()
 
 
 def _label_slack(factors: _Factors, key: int) -> dict[str, np.ndarray]:
@@ -196,18 +198,18 @@ def _label_slack(factors: _Factors, key: int) -> dict[str, np.ndarray]:
 def _best_runs(
     slack: np.ndarray, starts: np.ndarray, stops: np.ndarray, count: int, size: int, side: str
 ) -> np.ndarray:
-    """A mask of the candidates of the least-slack labels, about ``count`` of them.
+    """A mask of the candidates of the least-slack labels, about ``count`` of them,
+    with the ends of :func:`_with_ends`."""
+    order = np.argsort(slack, kind="stable")
+    taken = np.cumsum(stops[order] - starts[order])
+    chosen = order[: int(np.searchsorted(taken, count)) + 1]
+    return _with_ends(_runs_mask(starts[chosen], stops[chosen], size), side)
 
-    The largest inbound and the smallest outbound time are always in: with them a
-    stage can always cover its suppliers and be covered by its customers.
-    """
-    mask = np.zeros(size, dtype=bool)
-    taken = 0
-    for label in np.argsort(slack, kind="stable"):
-        mask[starts[label] : stops[label]] = True
-        taken += stops[label] - starts[label]
-        if taken >= count:
-            break
+
+def _with_ends(mask: np.ndarray, side: str) -> np.ndarray:
+    """``mask`` with the largest inbound or the smallest outbound time set: with them
+    plans built stage by stage downstream (the dual ascent's) can always cover every
+    supplier's quote."""
     mask[-1 if side == "in" else 0] = True
     return mask
 
@@ -306,10 +308,8 @@ def refine_candidates(
     keep: dict[Variable, np.ndarray] = {}
     while True:
         rounds += 1
-        lower = _ascend(factors, lower, deadline)
-        # Slacks prove only against this relaxation's own bound (in floating point
-        # the ascent can dip below an earlier one).
-        current = factors.bound()
+        current = _ascend(factors, lower, deadline)
+        lower = max(lower, current)
         single = all(np.all(stops - starts == 1) for starts, stops in labels.values())
         if rounds % 2 == 1 or single:
             found = _upper_plan(reduced, factors, labels, deadline)
@@ -325,9 +325,7 @@ def refine_candidates(
                 starts, stops = labels[(side, key)]
                 alive = np.flatnonzero(slack[side] <= gap + margin)
                 emptied |= not len(alive)
-                keep[(side, key)] = _runs_mask(starts[alive], stops[alive], size)
-                # As in _best_runs: plans built stage by stage can always go on.
-                keep[(side, key)][-1 if side == "in" else 0] = True
+                keep[(side, key)] = _with_ends(_runs_mask(starts[alive], stops[alive], size), side)
                 if best is not None:
                     keep[(side, key)][best[key][side == "out"]] = True
                 new_labels[(side, key)] = _split(slack[side], starts, stops, alive, max_labels)

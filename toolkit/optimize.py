@@ -424,8 +424,9 @@ def place_safety_stock(
     rounding_grids : sequence of float, optional
         When real-valued processing times make the exact candidate set too large
         (more than ``EXACT_CANDIDATES`` service times, or more pairs of them than
-        the reductions can go through in half the time limit), the finest of these grids (periods) that keeps it at most
-        ``ROUNDED_CANDIDATES`` brackets the optimum: times rounded down give a proven
+        the reductions can go through in half the time limit), the finest of these
+        grids (periods) that keeps it at most ``ROUNDED_CANDIDATES`` brackets the
+        optimum: times rounded down give a proven
         lower bound, times rounded up a plan, evaluated with the true times. The plan
         is then ``"not_proven"`` (or ``"gap_limit"``) with its gap, never
         ``"optimal"`` unless the bounds meet. None or empty: raise
@@ -553,22 +554,7 @@ def _solve_core(
     constant = sum(_stage_value(reduced, key, *pair) for key, pair in reduced.fixed.items())
 
     if reduced.graph.number_of_nodes() == 0:
-        outbound, inbound = expand_choice(reduced, {})
-        placements = _placements(network, outbound, inbound)
-        total = sum(p.holding_cost for p in placements)
-        return SafetyStockPlan(
-            placements,
-            total,
-            "optimal",
-            0.0,
-            total,
-            time.monotonic() - started,
-            scip_version(),
-            "tree",
-            0,
-            0,
-            0,
-        )
+        return _exact_plan(network, reduced, {}, started, method="tree")
 
     columns: dict[int, Columns] | None = None
     if method != "elimination" and _pair_count_estimate(reduced) <= 4 * full_model_pairs:
@@ -913,8 +899,10 @@ def _exact_plan(
     reduced: ReducedNetwork,
     choice: dict[int, tuple[int, int]],
     started: float,
+    method: str = "elimination",
 ) -> SafetyStockPlan:
-    """The plan of a choice proven optimal outside SCIP (variable elimination)."""
+    """The plan of a choice proven optimal outside SCIP (the reductions alone, or
+    variable elimination)."""
     outbound, inbound = expand_choice(reduced, choice)
     placements = _placements(network, outbound, inbound)
     # Proven optimal: its own cost is the bound.
@@ -925,7 +913,7 @@ def _exact_plan(
         "not_proven",
         started=started,
         scip=scip_version(),
-        method="elimination",
+        method=method,
         counts=(_pair_count_estimate(reduced), 0, 0),
     )
 
